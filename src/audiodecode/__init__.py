@@ -1,0 +1,56 @@
+"""audiodecode: ``librosa.load``'s exact array, several times faster, for every format FFmpeg reads.
+
+Switch by changing one import::
+
+    # before
+    from librosa import load
+    # after
+    from audiodecode import load
+
+    y, sr = load("speech.wav", sr=16000)   # the same array as librosa.load, bit for bit
+
+WAV, AIFF, FLAC, Ogg Vorbis/Opus and MP3 decode through libsndfile (librosa's own decoder) or a
+bit-identical numpy fast path; AAC/M4A, ALAC, WMA, AC3, Opus in WebM/MP4 and the soundtrack of
+video files decode in-process through FFmpeg (PyAV). Resampling uses soxr, as librosa does.
+
+Importing this package loads numpy and nothing heavier: decoders, resamplers and the optional
+integrations are imported when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._api import get_duration, get_samplerate, info, load, stream
+from ._info import AudioInfo
+from ._version import __version__
+from .errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
+
+if TYPE_CHECKING:
+    from . import compat
+
+__all__ = [
+    "AudioDecodeError",
+    "AudioInfo",
+    "CorruptAudioError",
+    "UnsupportedFormatError",
+    "__version__",
+    "compat",
+    "get_duration",
+    "get_samplerate",
+    "info",
+    "load",
+    "stream",
+]
+
+# Submodules with optional dependencies resolve on first attribute access (PEP 562).
+_LAZY_SUBMODULES = frozenset({"compat", "batch", "torch", "ray", "cli"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

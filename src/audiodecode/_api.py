@@ -1,0 +1,365 @@
+"""The public functions: validate the arguments, then run the pipeline."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._info import AudioInfo
+from ._pipeline import Plan, Run, decode, plan
+from ._resample import SOXR_TYPES, check_res_type
+from ._source import AudioSource, open_source
+from .backends import BACKENDS, open_reader
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+__all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
+
+_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_sr(sr: float | None) -> None:
+    if sr is not None and not (isinstance(sr, (int, float, np.number)) and math.isfinite(sr) and sr > 0):
+        msg = f"sr={sr!r} must be a positive number or None"
+        raise ValueError(msg)
+
+
+def _check_dtype(dtype: DTypeLike) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in _FLOAT_TYPES:
+        msg = f"dtype={dtype!r} must be np.float32 or np.float64"
+        raise ValueError(msg)
+    return resolved
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend is not None and backend not in BACKENDS:
+        msg = f"backend={backend!r}; expected one of {', '.join(BACKENDS)} or None"
+        raise ValueError(msg)
+
+
+def load(
+    path: AudioSource,
+    *,
+    sr: float | None = 22050,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    dtype: DTypeLike = np.float32,
+    res_type: str = "soxr_hq",
+    backend: str | None = None,
+) -> tuple[np.ndarray, float]:
+    """Decode an audio file into a NumPy array, exactly as ``librosa.load`` would.
+
+    Parameters
+    ----------
+    path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
+        What to read: a path or URL, an open file descriptor (closed afterwards, as soundfile
+        does), a binary file object, the file's bytes, or an open ``SoundFile`` (closed
+        afterwards, as ``librosa.load`` does). The container is recognised from its first
+        bytes, not its name.
+    sr : number > 0 or None
+        Target sampling rate; ``None`` keeps the file's own rate.
+    mono : bool
+        Average all channels into one (``librosa.to_mono``).
+    offset : float
+        Start, in seconds; negative counts back from the end.
+    duration : float or None
+        Length to read, in seconds; ``None`` reads to the end.
+    dtype : np.float32 or np.float64
+        Floating-point type of ``y``.
+    res_type : str
+        Resampling method, as ``librosa.resample`` names them: ``"soxr_hq"`` (default),
+        ``"soxr_vhq"``, ``"soxr_mq"``, ``"soxr_lq"``, ``"soxr_qq"``, ``"scipy"``/``"fft"``,
+        ``"polyphase"``, ``"linear"``, ``"zero_order_hold"``, ``"sinc_best"``,
+        ``"sinc_medium"``, ``"sinc_fastest"``, ``"kaiser_best"``, ``"kaiser_fast"``. Only the
+        ``soxr_*`` methods stream in constant memory; the others need their package installed.
+    backend : {"wav", "sndfile", "pyav"} or None
+        Force one decoder; by default the first that reads the file, in that order.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,) or (channels, n)]
+        The samples; one-dimensional when mono or when the file has one channel.
+    sr : number > 0
+        ``sr`` as passed, or the file's native rate when ``sr=None``.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        ``path`` does not name a file.
+    ValueError
+        An argument is out of range (``sr <= 0``, an ``offset`` outside the audio, ...).
+    AudioDecodeError
+        The data cannot be decoded; the message names the file and the reason.
+
+    See Also
+    --------
+    stream : The same pipeline, in fixed-size overlapping blocks.
+    info : Rate, channels and length, without decoding.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("noise.wav", np.random.default_rng(0).uniform(-0.5, 0.5, 48000), 48000)
+    >>> y, sr = load("noise.wav", sr=16000)
+    >>> y.shape, y.dtype, sr
+    ((16000,), dtype('float32'), 16000)
+    """
+    _check_sr(sr)
+    resolved_dtype = _check_dtype(dtype)
+    if sr is not None:
+        check_res_type(res_type)
+    _check_backend(backend)
+    with open_source(path) as source, open_reader(source, backend) as reader:
+        the_plan = plan(
+            reader, sr=sr, mono=mono, offset=offset, duration=duration,
+            dtype=resolved_dtype, res_type=res_type,
+        )
+        y = decode(reader, the_plan, sr)
+        return y, (reader.sample_rate if sr is None else sr)
+
+
+def stream(
+    path: AudioSource,
+    *,
+    block_length: int,
+    frame_length: int,
+    hop_length: int,
+    sr: float | None = None,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    fill_value: float | None = None,
+    res_type: str = "soxr_hq",
+    dtype: DTypeLike = np.float32,
+    backend: str | None = None,
+) -> Generator[np.ndarray, None, None]:
+    """Yield fixed-size, overlapping blocks of audio, as ``librosa.stream`` does.
+
+    Block ``i`` holds samples ``[i * block_length * hop_length, ... + (block_length - 1) *
+    hop_length + frame_length)`` of the (downmixed, resampled) signal, so that framing each
+    block with ``frame_length`` and ``hop_length`` gives ``block_length`` frames without
+    overlap between blocks. Memory stays bounded by the block size, whatever the file's
+    length.
+
+    Parameters
+    ----------
+    path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
+        As in :func:`load`; a caller's ``SoundFile`` is left open, as librosa leaves it.
+    block_length : int > 0
+        Frames per block.
+    frame_length : int > 0
+        Samples per frame.
+    hop_length : int > 0
+        Samples between frame starts.
+    sr : number > 0 or None
+        Target sampling rate (librosa 1.0); ``None`` keeps the native rate.
+    mono, offset, duration, dtype
+        As in :func:`load`.
+    fill_value : float or None
+        Pad the last block to full length with this value; ``None`` yields it short.
+    res_type : str
+        A ``soxr_*`` method; the others cannot stream.
+    backend : str or None
+        As in :func:`load`.
+
+    Yields
+    ------
+    y : np.ndarray [shape=(n,) or (channels, n)]
+
+    Raises
+    ------
+    ValueError
+        A non-positive length, an ``sr`` whose block step is a fractional number of native
+        samples, a non-soxr ``res_type``, or an ``offset`` outside the audio.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("long.wav", np.random.default_rng(0).uniform(-0.5, 0.5, 44100 * 3), 44100)
+    >>> blocks = stream("long.wav", block_length=16, frame_length=2048, hop_length=512)
+    >>> [b.shape for b in blocks][:2]
+    [(9728,), (9728,)]
+    """
+    for name, value in (("block_length", block_length), ("frame_length", frame_length),
+                        ("hop_length", hop_length)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+            msg = f"{name}={value} must be a positive integer"
+            raise ValueError(msg)
+    _check_sr(sr)
+    if res_type not in SOXR_TYPES:
+        msg = f"res_type={res_type} is not a valid soxr resampling mode for streaming"
+        raise ValueError(msg)
+    resolved_dtype = _check_dtype(dtype)
+    _check_backend(backend)
+    return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
+                   fill_value, res_type, resolved_dtype, backend)
+
+
+def _stream(
+    path: AudioSource, block_length: int, frame_length: int, hop_length: int,
+    sr: float | None, mono: bool, offset: float, duration: float | None,
+    fill_value: float | None, res_type: str, dtype: np.dtype, backend: str | None,
+) -> Generator[np.ndarray, None, None]:
+    block_size = (block_length - 1) * hop_length + frame_length
+    advance = block_length * hop_length
+    with open_source(path) as source:
+        source.owned = source.soundfile is None  # librosa.stream leaves a caller's SoundFile open
+        with open_reader(source, backend) as reader:
+            if sr is not None:
+                _check_native_step(advance, sr, reader.sample_rate)
+            the_plan = plan(
+                reader, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
+                res_type=res_type, seek_at_zero=True,
+            )
+            yield from _frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
+                                     fill_value)
+
+
+def _check_native_step(advance: int, sr: float, sr_native: float) -> None:
+    """librosa 1.0 requires each block to advance by a whole number of native samples."""
+    if sr == sr_native:
+        return
+    exact = advance * sr_native / sr
+    if not math.isclose(exact, round(exact), rel_tol=1e-7, abs_tol=1e-5):
+        msg = (
+            f"Target block step of {advance} samples at {sr} results in a fractional sample "
+            f"advance at original sampling rate {sr_native}."
+        )
+        raise ValueError(msg)
+
+
+def _frame_blocks(
+    run: Run, the_plan: Plan, block_size: int, advance: int, fill_value: float | None
+) -> Generator[np.ndarray, None, None]:
+    """Cut the processed signal ``z`` into ``z[i*advance : i*advance + block_size]``.
+
+    librosa 1.0 yields block ``i`` while ``i * advance < len(z)``; librosa 0.11 (soundfile's
+    ``blocks``) only while the block holds a sample beyond the previous block's overlap. The
+    rule of the librosa that is installed is followed, so a patched librosa keeps its own.
+    """
+    overlap = block_size - advance if _legacy_block_rule() else 0
+    channels = the_plan.out_channels
+    shape = (block_size,) if channels == 1 else (block_size, channels)
+    # Ring of pending samples: at most one block plus one processed chunk.
+    pending = np.empty((0, *shape[1:]), the_plan.dtype)
+    for chunk in run:
+        pending = np.concatenate((pending, chunk)) if len(pending) else chunk.copy()
+        while len(pending) >= block_size:
+            yield pending[:block_size].T.copy()
+            pending = pending[advance:]
+    while len(pending) > overlap and len(pending) > 0:
+        block = pending[:block_size]
+        if len(block) < block_size and fill_value is not None:
+            padded = np.full(shape, fill_value, the_plan.dtype)
+            padded[: len(block)] = block
+            block = padded
+        yield block.T.copy()
+        pending = pending[advance:]
+
+
+def _legacy_block_rule() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("librosa").split(".")[0]) < 1
+    except (PackageNotFoundError, ValueError):
+        return False
+
+
+def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
+    """Read the sampling rate, channel count, length and codec without decoding the audio.
+
+    Parameters
+    ----------
+    path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
+        As in :func:`load`. A caller's ``SoundFile`` is left open.
+    backend : str or None
+        As in :func:`load`: the figures are those of the decoder ``load`` would use.
+
+    Returns
+    -------
+    AudioInfo
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("clip.flac", np.zeros(22050, dtype="float32"), 22050)
+    >>> info("clip.flac").duration
+    1.0
+    """
+    _check_backend(backend)
+    with open_source(path) as source:
+        source.owned = source.soundfile is None
+        with open_reader(source, backend) as reader:
+            return AudioInfo(
+                sample_rate=reader.sample_rate,
+                channels=reader.channels,
+                frames=reader.frames,
+                format=reader.format,
+                codec=reader.codec,
+                bits_per_sample=reader.bits_per_sample,
+                frames_exact=reader.frames_exact,
+                backend=reader.name,
+            )
+
+
+def get_duration(
+    *,
+    y: np.ndarray | None = None,
+    sr: float = 22050,
+    S: np.ndarray | None = None,  # noqa: N803 - librosa's name
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    center: bool = True,
+    path: AudioSource | None = None,
+) -> float:
+    """Duration in seconds of a file (from its metadata), a signal, or a spectrogram.
+
+    Mirrors ``librosa.get_duration``; with ``path`` it reads the header only, so its cost
+    does not grow with the file's length.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("two_seconds.wav", np.zeros(32000, dtype="float32"), 16000)
+    >>> get_duration(path="two_seconds.wav")
+    2.0
+    >>> get_duration(y=np.zeros(22050))
+    1.0
+    """
+    if path is not None:
+        return info(path).duration
+    if y is None:
+        if S is None:
+            msg = "At least one of (y, sr), S, or path must be provided"
+            raise ValueError(msg)
+        n_samples = n_fft + hop_length * (S.shape[-1] - 1)
+        if center:
+            n_samples = n_samples - 2 * int(n_fft // 2)
+    else:
+        n_samples = y.shape[-1]
+    return float(n_samples) / sr
+
+
+def get_samplerate(path: AudioSource) -> float:
+    """The file's native sampling rate, from its header (``librosa.get_samplerate``).
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("clip.wav", np.zeros(441, dtype="float32"), 44100)
+    >>> get_samplerate("clip.wav")
+    44100
+    """
+    return info(path).sample_rate
+
+

@@ -1,0 +1,162 @@
+"""The one decoding loop that every public function runs.
+
+    source -> reader (native-rate blocks from the start frame) -> downmix -> resample -> sink
+
+``load`` sends the blocks into one preallocated array; ``stream`` frames them into
+librosa's overlapping blocks. When there is neither a downmix nor a resampling step, the reader
+decodes straight into the output array and nothing is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._resample import Resampler, make_resampler, output_length
+from ._span import resolve_span
+
+if TYPE_CHECKING:
+    from .backends import Reader
+
+# Native frames decoded per step when the output cannot be written in place: big enough to
+# amortise per-call costs, small enough to stay in cache and bound memory.
+BLOCK_FRAMES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to read from an open reader, and what to do with it."""
+
+    start_frame: int | None  # None: do not seek (librosa.load with offset == 0)
+    n_frames: int  # frames to read at the native rate (already clipped to the stream)
+    downmix: bool  # average the channels
+    out_channels: int
+    resampler: Resampler | None
+    dtype: np.dtype
+
+    def output_frames(self, n_read: int, sr_in: float, sr_out: float | None) -> int:
+        if self.resampler is None or sr_out is None:
+            return n_read
+        return output_length(n_read, sr_in, sr_out)
+
+
+def plan(
+    reader: Reader,
+    *,
+    sr: float | None,
+    mono: bool,
+    offset: float,
+    duration: float | None,
+    dtype: np.dtype,
+    res_type: str,
+    seek_at_zero: bool = False,
+) -> Plan:
+    """Resolve the request against the stream's rate, channels and length."""
+    frames = reader.frames
+    if offset < 0 and not reader.frames_exact:
+        frames = reader.count_frames()
+    start, n_frames = resolve_span(
+        offset, duration, reader.sample_rate, frames, seek_at_zero=seek_at_zero
+    )
+    position = start if start is not None else reader.tell()
+    available = max(0, frames - position)
+    if not reader.frames_exact:
+        available = max(available, frames)  # an estimate: read until the decoder stops
+    n_frames = available if n_frames < 0 else min(n_frames, available)
+    downmix = mono and reader.channels > 1
+    out_channels = 1 if mono else reader.channels
+    resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
+    return Plan(start, n_frames, downmix, out_channels, resampler, dtype)
+
+
+class Run:
+    """THE loop: iterate to get processed blocks; ``frames_read`` counts native frames.
+
+    Blocks are ``(k,)`` for one output channel, else ``(k, C)``, at the target rate. With
+    ``into`` (an ``(n, channels)`` array, only for a plan that neither downmixes nor resamples
+    on an exact-length reader), frames are decoded straight into it and the blocks are views
+    of it; otherwise they are views of a scratch buffer, valid until the next block. A reader
+    that only estimates its length is read until its decoder stops.
+    """
+
+    def __init__(self, reader: Reader, plan: Plan, into: np.ndarray | None = None) -> None:
+        self.reader, self.plan, self.into = reader, plan, into
+        self.frames_read = 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        reader, plan, into = self.reader, self.plan, self.into
+        if plan.start_frame is not None:
+            reader.seek(plan.start_frame)
+        remaining = plan.n_frames if reader.frames_exact else _UNBOUNDED
+        if into is None:
+            scratch = np.empty((min(BLOCK_FRAMES, max(remaining, 1)), reader.channels), plan.dtype)
+            mix_buffer = np.empty(len(scratch), plan.dtype) if plan.downmix else scratch[:0, 0]
+        while remaining > 0:
+            if into is not None:
+                target = into[self.frames_read : self.frames_read + min(remaining, BLOCK_FRAMES)]
+            else:
+                target = scratch[: min(remaining, len(scratch))]
+            got = reader.readinto(target)
+            if got == 0:
+                break
+            self.frames_read += got
+            remaining -= got
+            native = target[:got]
+            if plan.downmix:
+                # librosa.to_mono is np.mean over the channel axis of the (channels, n) view;
+                # the same call on the same memory layout gives the same sums.
+                block = np.mean(native.T, axis=0, out=mix_buffer[:got])
+            elif plan.out_channels == 1:
+                block = native[:, 0]
+            else:
+                block = native
+            if plan.resampler is not None:
+                block = plan.resampler.push(block)
+            yield block
+            if got < len(target):
+                break
+        if plan.resampler is not None:
+            yield plan.resampler.flush()
+
+
+_UNBOUNDED = 1 << 62
+
+
+def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
+    """Run the loop into one array shaped as ``librosa.load`` returns it."""
+    channels = plan.out_channels
+    expected = plan.output_frames(plan.n_frames, reader.sample_rate, sr_out)
+    if plan.resampler is None and not plan.downmix and reader.frames_exact:
+        out = np.empty((expected, reader.channels), plan.dtype)
+        run = Run(reader, plan, into=out)
+        for _ in run:
+            pass
+        written = run.frames_read
+    else:
+        out = np.empty((expected, channels), plan.dtype)
+        run = Run(reader, plan)
+        written = 0
+        for block in run:
+            k = len(block)
+            if written + k > len(out):
+                out = _grow(out, written + k)
+            out[written : written + k] = block.reshape(k, channels)
+            written += k
+    final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
+    if final > written:
+        if final > len(out):
+            out = _grow(out, final)
+        out[written:final] = 0  # librosa.util.fix_length pads with zeros
+    out = out[:final]
+    if channels == 1:
+        return out.reshape(final)
+    return out.T  # (channels, n), a view, as librosa's ``read(...).T``
+
+
+def _grow(out: np.ndarray, needed: int) -> np.ndarray:
+    bigger = np.empty((max(needed, 2 * len(out), 1024), *out.shape[1:]), out.dtype)
+    bigger[: len(out)] = out
+    return bigger

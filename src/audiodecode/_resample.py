@@ -1,0 +1,150 @@
+"""Resampling with librosa's semantics, block by block where the method allows it.
+
+``librosa.resample`` runs ``soxr.resample`` over the whole signal, then fixes the length to
+``ceil(n * sr_out / sr_in)`` (trimming, or padding with zeros) and casts back to the input
+dtype. ``soxr.ResampleStream`` fed block by block gives the same samples as the one-shot call,
+mono and multichannel (python-soxr tests this; our tests check it too), so the soxr methods run
+in constant memory. The other methods (``scipy``/``fft``, ``polyphase``, the ``samplerate`` and
+``resampy`` filters) need the whole signal, so they collect it first and then call the same
+function librosa calls, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SOXR_TYPES = frozenset({"soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq"})
+_SCIPY_TYPES = frozenset({"scipy", "fft", "polyphase"})
+_SAMPLERATE_TYPES = frozenset(
+    {"linear", "zero_order_hold", "sinc_best", "sinc_medium", "sinc_fastest"}
+)
+_RESAMPY_TYPES = frozenset({"kaiser_best", "kaiser_fast"})
+RES_TYPES = SOXR_TYPES | _SCIPY_TYPES | _SAMPLERATE_TYPES | _RESAMPY_TYPES
+
+
+def check_res_type(res_type: str) -> None:
+    """Raise ``ValueError`` unless ``librosa.resample`` knows ``res_type``."""
+    if res_type not in RES_TYPES:
+        names = ", ".join(sorted(RES_TYPES))
+        msg = f"res_type={res_type!r} is not a resampling method; expected one of {names}"
+        raise ValueError(msg)
+
+
+def output_length(n_frames: int, sr_in: float, sr_out: float) -> int:
+    """``librosa.resample``'s final length, with the same floating-point steps."""
+    ratio = float(sr_out) / sr_in
+    return int(math.ceil(n_frames * ratio))
+
+
+class Resampler:
+    """Turns native-rate blocks into target-rate blocks; ``flush`` returns the tail.
+
+    Blocks are ``(k,)`` for one channel and ``(k, channels)`` otherwise. The output is *not*
+    length-fixed: the caller pads or trims to :func:`output_length`, because only it knows how
+    many frames were read in the end.
+    """
+
+    def __init__(self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype) -> None:
+        self.sr_in, self.sr_out, self.channels, self.dtype = sr_in, sr_out, channels, dtype
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def flush(self) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SoxrResampler(Resampler):
+    def __init__(
+        self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str
+    ) -> None:
+        super().__init__(sr_in, sr_out, channels, dtype)
+        import soxr
+
+        self._stream = soxr.ResampleStream(sr_in, sr_out, channels, dtype=dtype, quality=quality)
+        self._empty = np.empty((0,) if channels == 1 else (0, channels), dtype=dtype)
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self._stream.resample_chunk(block)
+        return out
+
+    def flush(self) -> np.ndarray:
+        out: np.ndarray = self._stream.resample_chunk(self._empty, last=True)
+        return out
+
+
+class WholeSignalResampler(Resampler):
+    """Collects the signal, then resamples it in one call, as ``librosa.resample`` does."""
+
+    def __init__(
+        self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype, res_type: str
+    ) -> None:
+        super().__init__(sr_in, sr_out, channels, dtype)
+        self.res_type = res_type
+        self._function = _whole_signal_function(res_type, sr_in, sr_out)
+        self._blocks: list[np.ndarray] = []
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        self._blocks.append(block.copy())
+        return block[:0]
+
+    def flush(self) -> np.ndarray:
+        shape = (0,) if self.channels == 1 else (0, self.channels)
+        y = np.concatenate(self._blocks) if self._blocks else np.empty(shape, self.dtype)
+        self._blocks = []
+        # librosa works on (channels, n) and resamples along the last axis.
+        y_hat = self._function(y.T, output_length(y.shape[0], self.sr_in, self.sr_out))
+        return np.asarray(y_hat, dtype=self.dtype).T
+
+
+def _whole_signal_function(
+    res_type: str, sr_in: float, sr_out: float
+) -> Callable[[np.ndarray, int], Any]:
+    ratio = float(sr_out) / sr_in
+    if res_type in _SCIPY_TYPES:
+        signal = _optional_import("scipy.signal", "scipy", res_type)
+        if res_type != "polyphase":
+            return lambda y, n: signal.resample(y, n, axis=-1)
+        if int(sr_in) != sr_in or int(sr_out) != sr_out:
+            msg = "polyphase resampling is only supported for integer-valued sampling rates."
+            raise ValueError(msg)
+        gcd = math.gcd(int(sr_in), int(sr_out))
+        up, down = int(sr_out) // gcd, int(sr_in) // gcd
+        return lambda y, n: signal.resample_poly(y, up, down, axis=-1)
+    if res_type in _SAMPLERATE_TYPES:
+        samplerate = _optional_import("samplerate", "samplerate", res_type)
+        return lambda y, n: np.apply_along_axis(
+            samplerate.resample, axis=-1, arr=y, ratio=ratio, converter_type=res_type
+        )
+    resampy = _optional_import("resampy", "resampy", res_type)
+    return lambda y, n: resampy.resample(y, sr_in, sr_out, filter=res_type, axis=-1)
+
+
+def _optional_import(module: str, package: str, res_type: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        msg = (
+            f"res_type={res_type!r} needs the {package!r} package: "
+            f"pip install {package}  (or pip install 'audiodecode[resample]')"
+        )
+        raise ImportError(msg) from None
+
+
+def make_resampler(
+    sr_in: float, sr_out: float | None, res_type: str, channels: int, dtype: np.dtype
+) -> Resampler | None:
+    """The resampler for this request, or ``None`` when the rates are equal (librosa's test)."""
+    if sr_out is None or sr_in == sr_out:
+        return None
+    if res_type in SOXR_TYPES:
+        return SoxrResampler(sr_in, sr_out, channels, dtype, res_type)
+    return WholeSignalResampler(sr_in, sr_out, channels, dtype, res_type)

@@ -1,0 +1,202 @@
+"""Normalise whatever the caller passed into one :class:`Source`, and sniff its container.
+
+Every public function accepts the same inputs (librosa's, plus ``bytes``): a path (``str`` or
+``os.PathLike``), a URL with a scheme that fsspec knows, an integer file descriptor, a binary
+file-like object, ``bytes``/``bytearray``/``memoryview``, or an open ``soundfile.SoundFile``.
+They are told apart here, once, so that no backend repeats the ladder.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import IO, TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import soundfile
+
+#: What ``load``, ``stream``, ``info``... accept as their first argument.
+AudioSource = Union[
+    str, "os.PathLike[str]", int, bytes, bytearray, memoryview, IO[bytes], "soundfile.SoundFile"
+]
+
+# Enough bytes to recognise every container below, and to parse a canonical WAV header.
+HEAD_BYTES = 64
+
+
+class Source:
+    """One input, ready for a backend.
+
+    Exactly one of ``path``, ``fileobj`` and ``soundfile`` is set. ``name`` is what error
+    messages print. ``owned`` says whether the file object (or ``SoundFile``) is ours to
+    close; ``close()`` releases a file object we opened, never a caller's.
+    """
+
+    __slots__ = ("_head", "fileobj", "name", "owned", "path", "soundfile")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        path: str | None = None,
+        fileobj: IO[bytes] | None = None,
+        soundfile: soundfile.SoundFile | None = None,
+        owned: bool = False,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.fileobj = fileobj
+        self.soundfile = soundfile
+        self.owned = owned
+        self._head: bytes | None = None
+
+    def head(self) -> bytes:
+        """The first ``HEAD_BYTES`` bytes of the file (fewer if it is shorter)."""
+        if self._head is None:
+            if self.path is not None:
+                with open(self.path, "rb") as f:
+                    self._head = f.read(HEAD_BYTES)
+            elif self.fileobj is not None:
+                self.fileobj.seek(0)
+                self._head = self.fileobj.read(HEAD_BYTES)
+            else:
+                self._head = b""
+        return self._head
+
+    def close(self) -> None:
+        if self.owned and self.fileobj is not None:
+            self.fileobj.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Source({self.name!r})"
+
+
+def open_source(obj: Any) -> Source:
+    """Turn a user's argument into a :class:`Source`.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        A path that does not name a readable regular file.
+    TypeError
+        Something that is not one of the accepted kinds (a text-mode file, a list...).
+    """
+    if isinstance(obj, str) or isinstance(obj, os.PathLike):
+        path = os.fspath(obj)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if "://" in path and not path.startswith("file://"):
+            return _open_url(path)
+        if path.startswith("file://"):
+            path = path[len("file://") :]
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory, not an audio file", path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return Source(path, path=path)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return Source(f"<{type(obj).__name__}>", fileobj=io.BytesIO(obj), owned=True)
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        # soundfile (and so librosa) closes a descriptor it was given; so do we.
+        return Source(f"<fd {obj}>", fileobj=os.fdopen(obj, "rb", closefd=True), owned=True)
+    sf_module = sys.modules.get("soundfile")
+    if sf_module is not None and isinstance(obj, sf_module.SoundFile):
+        return Source(str(obj.name), soundfile=obj, owned=True)  # librosa.load closes it
+    if isinstance(obj, io.TextIOBase):
+        msg = f"{_fileobj_name(obj)} is open in text mode; open it with 'rb' to read audio"
+        raise TypeError(msg)
+    if hasattr(obj, "read") and hasattr(obj, "seek"):
+        if callable(getattr(obj, "seekable", None)) and not obj.seekable():
+            return Source(_fileobj_name(obj), fileobj=io.BytesIO(obj.read()), owned=True)
+        return Source(_fileobj_name(obj), fileobj=obj)
+    if hasattr(obj, "read"):
+        return Source(_fileobj_name(obj), fileobj=io.BytesIO(obj.read()), owned=True)
+    msg = (
+        "expected a path, a URL, a file descriptor, a binary file object, bytes or a "
+        f"soundfile.SoundFile, got {type(obj).__name__}"
+    )
+    raise TypeError(msg)
+
+
+def _fileobj_name(obj: Any) -> str:
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) else f"<{type(obj).__name__}>"
+
+
+def _open_url(url: str) -> Source:
+    try:
+        import fsspec
+    except ImportError:
+        msg = (
+            f"{url}: reading URLs needs fsspec (pip install 'audiodecode[remote]', plus the "
+            "filesystem's own package, e.g. s3fs or gcsfs)"
+        )
+        raise ImportError(msg) from None
+    fs, fs_path = fsspec.core.url_to_fs(url)
+    if not fs.exists(fs_path):
+        raise FileNotFoundError(2, "No such file or directory", url)
+    if fs.isdir(fs_path):
+        raise IsADirectoryError(21, "Is a directory, not an audio file", url)
+    # fsspec's files read ahead in blocks and seek lazily: a reader that seeks fetches only
+    # the ranges it needs instead of downloading the whole object.
+    return Source(url, fileobj=fs.open(fs_path, "rb"), owned=True)
+
+
+def sniff(head: bytes) -> str:
+    """Name the container from its first bytes; ``"unknown"`` when nothing matches.
+
+    Examples
+    --------
+    >>> sniff(b"RIFF\\x24\\x00\\x00\\x00WAVEfmt ")
+    'wav'
+    >>> sniff(b"fLaC\\x00\\x00\\x00\\x22")
+    'flac'
+    >>> sniff(b"hello, world")
+    'unknown'
+    """
+    tag4 = head[:4]
+    if tag4 in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return "wav"
+    if tag4 == b"riff" and head[:16] == _W64_RIFF_GUID:
+        return "w64"
+    if tag4 == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if tag4 == b"fLaC":
+        return "flac"
+    if tag4 == b"OggS":
+        return "ogg"
+    if tag4 == b"caff":
+        return "caf"
+    if tag4 == b".snd":
+        return "au"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if tag4 == b"\x1a\x45\xdf\xa3":
+        return "matroska"
+    if head[:16] == _ASF_HEADER_GUID:
+        return "asf"
+    if head[:6] == b"#!AMR\n" or head[:9] == b"#!AMR-WB\n":
+        return "amr"
+    if head[:2] == b"\x0b\x77":
+        return "ac3"
+    if head[:3] == b"ID3":
+        return "mp3"  # an ID3v2 tag; nearly always MP3 behind it (AAC/ADTS is rare)
+    if len(head) >= 2 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:
+            return "aac"  # ADTS: 12 sync bits, layer bits 00
+        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+            return "mp3"  # MPEG audio frame sync with a non-reserved layer
+    if tag4 == b"MThd":
+        return "midi"
+    return "unknown"
+
+
+_W64_RIFF_GUID = bytes.fromhex("726966662e91cf11a5d628db04c10000")
+_ASF_HEADER_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")

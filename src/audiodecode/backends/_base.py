@@ -1,0 +1,92 @@
+"""What every backend reader provides.
+
+A reader decodes one audio stream at its native rate. It knows nothing of ``mono``, ``sr``,
+``offset`` or ``duration``: the pipeline (``audiodecode._pipeline``) turns those into
+``seek(frame)`` and ``readinto(block)`` calls, and does the downmix and the resampling.
+
+A *frame* is one sample per channel (soundfile's meaning).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .._source import Source
+
+
+class Decline(Exception):
+    """Raised by a reader's constructor when it does not fully understand the data.
+
+    ``open_reader`` then tries the next backend. A reader that *understands* the data but finds
+    it broken raises :class:`audiodecode.AudioDecodeError` instead, which stops the search.
+    """
+
+
+class Reader:
+    """Base class of the backend readers.
+
+    Attributes
+    ----------
+    name : str
+        ``"wav"``, ``"sndfile"`` or ``"pyav"``.
+    sample_rate : int
+        Native sampling rate in Hz, as the decoder reports it.
+    channels : int
+        Number of channels.
+    frames : int
+        Number of frames in the stream. Exact when ``frames_exact`` is true; otherwise an
+        estimate from the container's metadata (``count_frames`` gives the exact figure).
+    frames_exact : bool
+        Whether ``frames`` is exact.
+    format : str
+        Container name: ``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``, ``"mp4"``...
+    codec : str
+        Codec name: ``"pcm_s16le"``, ``"vorbis"``, ``"aac"``...
+    bits_per_sample : int or None
+        Bits per sample for PCM-like codecs, ``None`` for lossy ones.
+    """
+
+    name: str = "base"
+    sample_rate: int
+    channels: int
+    frames: int
+    frames_exact: bool = True
+    format: str
+    codec: str
+    bits_per_sample: int | None = None
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def seek(self, frame: int) -> None:
+        """Make the next ``readinto`` start at ``frame`` (0 <= frame <= frames)."""
+        raise NotImplementedError
+
+    def readinto(self, out: np.ndarray) -> int:
+        """Decode up to ``len(out)`` frames into ``out`` and return how many were written.
+
+        ``out`` is C-contiguous, of shape ``(k, channels)`` and dtype float32 or float64.
+        Samples are scaled as libsndfile scales them (int16 / 32768, ...). Fewer than ``k``
+        frames are written only at the end of the stream.
+        """
+        raise NotImplementedError
+
+    def tell(self) -> int:
+        """The frame the next ``readinto`` starts at, before any ``seek``."""
+        return 0
+
+    def count_frames(self) -> int:
+        """The exact number of frames; may decode the stream when ``frames_exact`` is false."""
+        return self.frames
+
+    def close(self) -> None:
+        """Release the file and the decoder. Idempotent."""
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

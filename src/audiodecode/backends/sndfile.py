@@ -1,0 +1,101 @@
+"""libsndfile through soundfile: the decoder librosa itself uses.
+
+For every format libsndfile reads (WAV variants, AIFF, FLAC, Ogg Vorbis/Opus, MP3, CAF, ...)
+this backend produces librosa's samples by construction. Two details matter for identity:
+
+* ``SoundFile.read`` clips a request to ``frames - tell()``; libsndfile's decoders can
+  produce a few frames more than they report (MP3), so reads here are clipped the same way.
+* Seeking changes what libsndfile's MP3 decoder returns even when the target is frame 0, so
+  the pipeline seeks exactly when librosa does; this reader never seeks on its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import soundfile as sf
+
+from ..errors import CorruptAudioError
+from ._base import Decline, Reader
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .._source import Source
+
+# libsndfile's major format -> our container name
+_CONTAINERS = {
+    "WAV": "wav", "WAVEX": "wav", "RF64": "wav", "W64": "w64", "AIFF": "aiff", "FLAC": "flac",
+    "OGG": "ogg", "MP3": "mp3", "CAF": "caf", "AU": "au",
+}
+_CODECS = {
+    "PCM_U8": ("pcm_u8", 8), "PCM_S8": ("pcm_s8", 8), "PCM_16": ("pcm_s16", 16),
+    "PCM_24": ("pcm_s24", 24), "PCM_32": ("pcm_s32", 32), "FLOAT": ("pcm_f32", 32),
+    "DOUBLE": ("pcm_f64", 64), "VORBIS": ("vorbis", None), "OPUS": ("opus", None),
+    "MPEG_LAYER_III": ("mp3", None), "MPEG_LAYER_II": ("mp2", None),
+    "MPEG_LAYER_I": ("mp1", None), "ALAC_16": ("alac", 16), "ALAC_24": ("alac", 24),
+    "ALAC_32": ("alac", 32), "ULAW": ("pcm_mulaw", 8), "ALAW": ("pcm_alaw", 8),
+}
+
+
+class SndfileReader(Reader):
+    """Read through ``soundfile.SoundFile``; accepts a caller's open ``SoundFile`` too."""
+
+    name = "sndfile"
+
+    def __init__(self, source: Source) -> None:
+        super().__init__(source)
+        if source.soundfile is not None:
+            self._file = source.soundfile
+            if self._file.closed:
+                msg = "the soundfile.SoundFile passed in is closed"
+                raise ValueError(msg)
+        else:
+            target = source.path if source.path is not None else source.fileobj
+            if source.fileobj is not None:
+                source.fileobj.seek(0)
+            try:
+                self._file = sf.SoundFile(target)
+            except sf.LibsndfileError as exc:
+                # libsndfile says "Format not recognised" for data it does not read at all;
+                # anything else means it knows the format but the file is damaged.
+                reason = exc.error_string
+                if "not recognised" in reason.lower() or "unsupported" in reason.lower():
+                    raise Decline(reason) from exc
+                raise CorruptAudioError(source.name, reason, self.name) from exc
+            except (RuntimeError, TypeError, ValueError) as exc:
+                raise Decline(str(exc)) from exc
+        f = self._file
+        self.sample_rate = f.samplerate
+        self.channels = f.channels
+        self.frames = f.frames
+        self.format = _CONTAINERS.get(f.format, f.format.lower())
+        self.codec, self.bits_per_sample = _CODECS.get(f.subtype, (f.subtype.lower(), None))
+        self._position = f.tell() if f.seekable() else 0
+
+    def seek(self, frame: int) -> None:
+        try:
+            self._position = self._file.seek(frame)
+        except sf.LibsndfileError as exc:
+            raise CorruptAudioError(self.source.name, exc.error_string, self.name) from exc
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, out: np.ndarray) -> int:
+        n = min(len(out), self.frames - self._position)
+        if n <= 0:
+            return 0
+        try:
+            got: int = self._file.buffer_read_into(out[:n], out.dtype.name)
+        except sf.LibsndfileError as exc:
+            raise CorruptAudioError(self.source.name, exc.error_string, self.name) from exc
+        self._position += got
+        return got
+
+    def close(self) -> None:
+        # librosa.load closes a caller's SoundFile (its ``with`` block) but librosa.stream
+        # does not; the Source says which rule applies.
+        if (self.source.soundfile is None or self.source.owned) and not self._file.closed:
+            self._file.close()
+

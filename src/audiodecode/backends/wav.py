@@ -1,0 +1,208 @@
+"""The numpy fast path for PCM and IEEE-float WAV (RIFF, RF64, BW64).
+
+It parses the header once and reads the sample bytes straight into the caller's array,
+converting with the same arithmetic libsndfile uses, so the result is bit-identical to
+``soundfile.read`` while skipping libsndfile's per-call set-up. Anything it does not fully
+understand (compressed formats, big-endian RIFX, odd block alignment, surprising chunk
+layouts) makes it :class:`Decline`, and libsndfile reads the file instead.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import IO, TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import CorruptAudioError
+from ._base import Decline, Reader
+
+if TYPE_CHECKING:
+    from .._source import Source
+
+_FORMAT_PCM = 0x0001
+_FORMAT_FLOAT = 0x0003
+_FORMAT_EXTENSIBLE = 0xFFFE
+# Subformat GUIDs of WAVE_FORMAT_EXTENSIBLE: the first two bytes are the format tag.
+_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
+
+# (format tag, bits) -> (numpy dtype of the stored samples, codec name)
+_LAYOUTS: dict[tuple[int, int], tuple[str, str]] = {
+    (_FORMAT_PCM, 8): ("u1", "pcm_u8"),
+    (_FORMAT_PCM, 16): ("<i2", "pcm_s16le"),
+    (_FORMAT_PCM, 24): ("u1", "pcm_s24le"),  # unpacked by hand, three bytes a sample
+    (_FORMAT_PCM, 32): ("<i4", "pcm_s32le"),
+    (_FORMAT_FLOAT, 32): ("<f4", "pcm_f32le"),
+    (_FORMAT_FLOAT, 64): ("<f8", "pcm_f64le"),
+}
+
+# Frames converted per chunk: large enough that numpy's per-call cost vanishes, small enough
+# that the int32 scratch of a 24-bit file stays in cache.
+_SCRATCH_FRAMES = 1 << 16
+
+
+class WavReader(Reader):
+    """Read PCM/float WAV with numpy, bit-identical to libsndfile."""
+
+    name = "wav"
+    format = "wav"
+
+    def __init__(self, source: Source) -> None:
+        super().__init__(source)
+        if source.soundfile is not None:
+            raise Decline("a soundfile.SoundFile is read by libsndfile")
+        self._file: IO[bytes] | None = None
+        self._owns_file = False
+        if source.path is not None:
+            self._file = open(source.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            self._owns_file = True
+        else:
+            self._file = source.fileobj
+        try:
+            self._parse_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def _parse_header(self) -> None:
+        f = self._file
+        assert f is not None
+        f.seek(0)
+        head = f.read(12)
+        riff = head[:4]
+        if riff not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
+            raise Decline("not a little-endian RIFF/RF64 WAVE file")
+        end_of_file = f.seek(0, 2)
+        position = 12
+        fmt: bytes | None = None
+        data_size64: int | None = None
+        data_offset = data_size = -1
+        while position + 8 <= end_of_file:
+            f.seek(position)
+            chunk_header = f.read(8)
+            chunk_id = chunk_header[:4]
+            (chunk_size,) = struct.unpack("<I", chunk_header[4:])
+            if not _is_chunk_id(chunk_id):
+                raise Decline(f"unexpected bytes {chunk_id!r} where a chunk should start")
+            body = position + 8
+            if chunk_id == b"fmt ":
+                if chunk_size < 16 or chunk_size > 1024:
+                    raise Decline("unusual fmt chunk size")
+                fmt = f.read(chunk_size)
+            elif chunk_id == b"ds64":
+                ds64 = f.read(min(chunk_size, 28))
+                if len(ds64) < 16:
+                    raise Decline("short ds64 chunk")
+                data_size64 = struct.unpack("<Q", ds64[8:16])[0]
+            elif chunk_id == b"data":
+                if fmt is None:
+                    raise Decline("data chunk before fmt chunk")
+                data_offset = body
+                data_size = chunk_size
+                if riff != b"RIFF" and chunk_size == 0xFFFFFFFF:
+                    if data_size64 is None:
+                        raise Decline("RF64 without a ds64 chunk")
+                    data_size = data_size64
+                break
+            # Chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
+            position = body + chunk_size + (chunk_size & 1)
+        if fmt is None or data_offset < 0:
+            raise Decline("no fmt or data chunk")
+        if riff == b"RIFF" and data_size in (0, 0xFFFFFFFF) and data_offset < end_of_file:
+            # A streaming writer's placeholder size: libsndfile has its own rules for it.
+            raise Decline("data chunk size is a placeholder")
+
+        format_tag, channels, sample_rate, _byte_rate, block_align, bits = struct.unpack(
+            "<HHIIHH", fmt[:16]
+        )
+        if format_tag == _FORMAT_EXTENSIBLE:
+            if len(fmt) < 40:
+                raise Decline("short WAVE_FORMAT_EXTENSIBLE header")
+            valid_bits = struct.unpack("<H", fmt[18:20])[0]
+            guid = fmt[24:40]
+            if guid[4:] != _GUID_TAIL[2:] or guid[2:4] != b"\x00\x00":
+                raise Decline("extensible subformat is not PCM or float")
+            format_tag = struct.unpack("<H", guid[:2])[0]
+            if valid_bits not in (0, bits):
+                raise Decline("valid bits differ from container bits")
+        layout = _LAYOUTS.get((format_tag, bits))
+        if layout is None:
+            raise Decline(f"format tag {format_tag:#06x} with {bits} bits is not plain PCM/float")
+        if channels < 1 or sample_rate < 1 or block_align != channels * (bits // 8):
+            raise Decline("inconsistent channels / block alignment")
+
+        available = max(0, end_of_file - data_offset)
+        self._storage_dtype = np.dtype(layout[0])
+        self.codec = layout[1]
+        self.bits_per_sample = bits
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self._block_align = block_align
+        self._data_offset = data_offset
+        # libsndfile trusts the header unless the file is shorter, then reads what is there.
+        self.frames = min(data_size, available) // block_align
+        self._position = 0
+
+    def seek(self, frame: int) -> None:
+        self._position = frame
+
+    def readinto(self, out: np.ndarray) -> int:
+        n = min(len(out), self.frames - self._position)
+        if n <= 0:
+            return 0
+        f = self._file
+        assert f is not None
+        f.seek(self._data_offset + self._position * self._block_align)
+        done = 0
+        flat_out = out.reshape(-1)
+        while done < n:
+            step = min(n - done, _SCRATCH_FRAMES)
+            raw = f.read(step * self._block_align)
+            got = len(raw) // self._block_align
+            if got == 0:
+                break
+            dest = flat_out[done * self.channels : (done + got) * self.channels]
+            _convert(raw[: got * self._block_align], self._storage_dtype, self.bits_per_sample, dest)
+            done += got
+            if got < step:
+                break
+        self._position += done
+        if done < n:
+            raise CorruptAudioError(self.source.name, "file shrank while it was read", self.name)
+        return done
+
+    def close(self) -> None:
+        if self._owns_file and self._file is not None:
+            self._file.close()
+        self._file = None
+
+
+def _is_chunk_id(chunk_id: bytes) -> bool:
+    return len(chunk_id) == 4 and all(32 <= c < 127 for c in chunk_id)
+
+
+def _convert(raw: bytes, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
+    """Scale stored samples into ``dest`` (float32/64) exactly as libsndfile does.
+
+    libsndfile multiplies by a power of two (1/0x80, 1/0x8000, 1/0x80000000), so every integer
+    conversion is exact except int32 -> float32, whose rounding numpy's cast reproduces.
+    """
+    if bits == 24:
+        # Place the three bytes in the top of an int32 (as libsndfile does), then scale by 2^-31.
+        packed = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3)
+        wide = np.zeros((len(packed), 4), dtype=np.uint8)
+        wide[:, 1:] = packed
+        np.multiply(wide.view("<i4").reshape(-1), dest.dtype.type(2.0**-31), out=dest,
+                    casting="unsafe")
+        return
+    samples = np.frombuffer(raw, dtype=storage)
+    kind = storage.kind
+    if kind == "f":
+        dest[...] = samples
+    elif kind == "u":  # 8-bit WAV is unsigned, centred on 128
+        np.subtract(samples, dest.dtype.type(128.0), out=dest, casting="unsafe")
+        dest *= dest.dtype.type(1.0 / 128.0)
+    else:
+        scale = dest.dtype.type(2.0 ** -(8 * storage.itemsize - 1))
+        dest[...] = samples
+        dest *= scale
