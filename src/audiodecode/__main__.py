@@ -1,0 +1,8 @@
+"""``python -m audiodecode``: the same as the ``audiodecode`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

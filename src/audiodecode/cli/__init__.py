@@ -1,0 +1,46 @@
+"""The ``audiodecode`` command line: ``bench`` (the main job), ``run`` and ``info``.
+
+Each subcommand lives in its own module with two functions: ``add_parser(subparsers)``
+registers it, and the parser's ``func`` runs it and returns the exit code. Modules import
+only the standard library at import time, so ``audiodecode --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``audiodecode`` argument parser with every subcommand registered."""
+    from . import bench, info, run
+
+    parser = argparse.ArgumentParser(
+        prog="audiodecode",
+        description="Load audio for machine learning: librosa.load's exact array, faster.",
+    )
+    parser.add_argument("--version", action="version", version=f"audiodecode {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (bench, run, info):
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failure, 2 bad usage).
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    audiodecode 0.1.0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    code: int = args.func(args)
+    return code
