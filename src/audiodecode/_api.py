@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
-_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def _check_sr(sr: float | None) -> None:
     if sr is not None and not (isinstance(sr, (int, float, np.number)) and math.isfinite(sr) and sr > 0):
@@ -33,7 +31,8 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
-    if resolved not in _FLOAT_TYPES:
+    # ``dtype == None`` is true for float64 in numpy, so compare names, not dtypes.
+    if resolved is None or dtype is None or resolved.name not in ("float32", "float64"):
         msg = f"dtype={dtype!r} must be np.float32 or np.float64"
         raise ValueError(msg)
     return resolved

@@ -59,23 +59,40 @@ class Resampler:
     def flush(self) -> np.ndarray:
         raise NotImplementedError
 
+    def whole(self, signal: np.ndarray) -> np.ndarray:
+        """Resample a complete signal in one call (instead of ``push`` + ``flush``)."""
+        return np.concatenate((self.push(signal), self.flush()))
+
 
 class SoxrResampler(Resampler):
     def __init__(
         self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str
     ) -> None:
         super().__init__(sr_in, sr_out, channels, dtype)
-        import soxr
-
-        self._stream = soxr.ResampleStream(sr_in, sr_out, channels, dtype=dtype, quality=quality)
-        self._empty = np.empty((0,) if channels == 1 else (0, channels), dtype=dtype)
+        self.quality = quality
+        self._stream: Any = None  # created on the first push; ``whole`` needs none
 
     def push(self, block: np.ndarray) -> np.ndarray:
+        if self._stream is None:
+            import soxr
+
+            self._stream = soxr.ResampleStream(
+                self.sr_in, self.sr_out, self.channels, dtype=self.dtype, quality=self.quality
+            )
         out: np.ndarray = self._stream.resample_chunk(block)
         return out
 
     def flush(self) -> np.ndarray:
-        out: np.ndarray = self._stream.resample_chunk(self._empty, last=True)
+        empty = np.empty((0,) if self.channels == 1 else (0, self.channels), self.dtype)
+        if self._stream is None:  # nothing was pushed: an empty signal
+            self.push(empty)
+        out: np.ndarray = self._stream.resample_chunk(empty, last=True)
+        return out
+
+    def whole(self, signal: np.ndarray) -> np.ndarray:
+        import soxr
+
+        out: np.ndarray = soxr.resample(signal, self.sr_in, self.sr_out, quality=self.quality)
         return out
 
 

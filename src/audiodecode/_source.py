@@ -21,14 +21,15 @@ AudioSource = Union[
     str, "os.PathLike[str]", int, bytes, bytearray, memoryview, IO[bytes], "soundfile.SoundFile"
 ]
 
-# Enough bytes to recognise every container below, and to parse a canonical WAV header.
-HEAD_BYTES = 64
+# Enough bytes to recognise every container, and to parse nearly every WAV header in one read.
+HEAD_BYTES = 4096
 
 
 class Source:
     """One input, ready for a backend.
 
-    Exactly one of ``path``, ``fileobj`` and ``soundfile`` is set. ``name`` is what error
+    One of ``path`` (a local file), ``fileobj`` and ``soundfile`` is given; for a path, ``fileobj``
+    is opened on first use (``raw_file``), so that sniffing and a numpy reader share one open. ``name`` is what error
     messages print. ``owned`` says whether the file object (or ``SoundFile``) is ours to
     close; ``close()`` releases a file object we opened, never a caller's.
     """
@@ -54,15 +55,24 @@ class Source:
     def head(self) -> bytes:
         """The first ``HEAD_BYTES`` bytes of the file (fewer if it is shorter)."""
         if self._head is None:
-            if self.path is not None:
-                with open(self.path, "rb") as f:
-                    self._head = f.read(HEAD_BYTES)
-            elif self.fileobj is not None:
+            if self.soundfile is not None:
+                self._head = b""
+            elif self.path is not None:
+                self._head = os.pread(self.raw_file().fileno(), HEAD_BYTES, 0)
+            else:
+                assert self.fileobj is not None
                 self.fileobj.seek(0)
                 self._head = self.fileobj.read(HEAD_BYTES)
-            else:
-                self._head = b""
         return self._head
+
+    def raw_file(self) -> IO[bytes]:
+        """A binary file object over the data: the caller's, or one opened once for ``path``."""
+        if self.fileobj is None:
+            assert self.path is not None
+            # open() itself raises FileNotFoundError / IsADirectoryError naming the path.
+            self.fileobj = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            self.owned = True
+        return self.fileobj
 
     def close(self) -> None:
         if self.owned and self.fileobj is not None:
@@ -96,11 +106,9 @@ def open_source(obj: Any) -> Source:
             return _open_url(path)
         if path.startswith("file://"):
             path = path[len("file://") :]
-        if os.path.isdir(path):
-            raise IsADirectoryError(21, "Is a directory, not an audio file", path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(2, "No such file or directory", path)
-        return Source(path, path=path)
+        source = Source(path, path=path)
+        source.raw_file()  # fail now, with the OS's own FileNotFoundError/IsADirectoryError
+        return source
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return Source(f"<{type(obj).__name__}>", fileobj=io.BytesIO(obj), owned=True)
     if isinstance(obj, int) and not isinstance(obj, bool):

@@ -79,8 +79,22 @@ class Reader:
         return 0
 
     def count_frames(self) -> int:
-        """The exact number of frames; may decode the stream when ``frames_exact`` is false."""
-        return self.frames
+        """The exact number of frames; decodes the stream when ``frames_exact`` is false.
+
+        Afterwards the reader is at frame 0 again, and ``frames`` is exact.
+        """
+        if self.frames_exact:
+            return self.frames
+        import numpy as np
+
+        self.seek(0)
+        scratch = np.empty((1 << 14, self.channels), np.float32)
+        total = 0
+        while got := self.readinto(scratch):
+            total += got
+        self.seek(0)
+        self.frames, self.frames_exact = total, True
+        return total
 
     def close(self) -> None:
         """Release the file and the decoder. Idempotent."""

@@ -38,6 +38,10 @@ _CODECS = {
 }
 
 
+# libsndfile reports SF_COUNT_MAX (2**63 - 1) frames when a stream does not say its length.
+_UNKNOWN_LENGTH = 1 << 62
+
+
 class SndfileReader(Reader):
     """Read through ``soundfile.SoundFile``; accepts a caller's open ``SoundFile`` too."""
 
@@ -69,6 +73,13 @@ class SndfileReader(Reader):
         self.sample_rate = f.samplerate
         self.channels = f.channels
         self.frames = f.frames
+        if self.frames >= _UNKNOWN_LENGTH:
+            # libsndfile's "unknown" (a FLAC stream whose header has no sample count): it can
+            # then neither tell nor seek, and soundfile.read tries to allocate 2**63 frames.
+            # FFmpeg decodes such streams (to the same integers, for lossless ones).
+            if source.soundfile is None:
+                f.close()
+            raise Decline("libsndfile does not know the length of this stream")
         self.format = _CONTAINERS.get(f.format, f.format.lower())
         self.codec, self.bits_per_sample = _CODECS.get(f.subtype, (f.subtype.lower(), None))
         self._position = f.tell() if f.seekable() else 0
@@ -83,6 +94,7 @@ class SndfileReader(Reader):
         return self._position
 
     def readinto(self, out: np.ndarray) -> int:
+        # Clip as SoundFile.read does: libsndfile's MP3 decoder can run past ``frames``.
         n = min(len(out), self.frames - self._position)
         if n <= 0:
             return 0

@@ -9,8 +9,10 @@ layouts) makes it :class:`Decline`, and libsndfile reads the file instead.
 
 from __future__ import annotations
 
+import os
 import struct
-from typing import IO, TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,9 +38,6 @@ _LAYOUTS: dict[tuple[int, int], tuple[str, str]] = {
     (_FORMAT_FLOAT, 64): ("<f8", "pcm_f64le"),
 }
 
-# Frames converted per chunk: large enough that numpy's per-call cost vanishes, small enough
-# that the int32 scratch of a 24-bit file stays in cache.
-_SCRATCH_FRAMES = 1 << 16
 
 
 class WavReader(Reader):
@@ -51,50 +50,37 @@ class WavReader(Reader):
         super().__init__(source)
         if source.soundfile is not None:
             raise Decline("a soundfile.SoundFile is read by libsndfile")
-        self._file: IO[bytes] | None = None
-        self._owns_file = False
-        if source.path is not None:
-            self._file = open(source.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
-            self._owns_file = True
-        else:
-            self._file = source.fileobj
-        try:
-            self._parse_header()
-        except BaseException:
-            self.close()
-            raise
+        self._file = source.raw_file()
+        # A local file is read with pread: no seek, no Python-level buffering.
+        self._fd = self._file.fileno() if source.path is not None else None
+        self._parse_header(source.head())
 
-    def _parse_header(self) -> None:
-        f = self._file
-        assert f is not None
-        f.seek(0)
-        head = f.read(12)
+    def _read_at(self, offset: int, size: int) -> bytes:
+        if self._fd is not None:
+            return os.pread(self._fd, size, offset)
+        self._file.seek(offset)
+        return self._file.read(size)
+
+    def _parse_header(self, head: bytes) -> None:
         riff = head[:4]
         if riff not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
             raise Decline("not a little-endian RIFF/RF64 WAVE file")
-        end_of_file = f.seek(0, 2)
+        end_of_file = self._size()
         position = 12
         fmt: bytes | None = None
         data_size64: int | None = None
         data_offset = data_size = -1
         while position + 8 <= end_of_file:
-            f.seek(position)
-            chunk_header = f.read(8)
+            if position + 8 <= len(head):
+                chunk_header = head[position : position + 8]
+            else:
+                chunk_header = self._read_at(position, 8)
             chunk_id = chunk_header[:4]
-            (chunk_size,) = struct.unpack("<I", chunk_header[4:])
+            (chunk_size,) = _U32.unpack(chunk_header[4:])
             if not _is_chunk_id(chunk_id):
                 raise Decline(f"unexpected bytes {chunk_id!r} where a chunk should start")
             body = position + 8
-            if chunk_id == b"fmt ":
-                if chunk_size < 16 or chunk_size > 1024:
-                    raise Decline("unusual fmt chunk size")
-                fmt = f.read(chunk_size)
-            elif chunk_id == b"ds64":
-                ds64 = f.read(min(chunk_size, 28))
-                if len(ds64) < 16:
-                    raise Decline("short ds64 chunk")
-                data_size64 = struct.unpack("<Q", ds64[8:16])[0]
-            elif chunk_id == b"data":
+            if chunk_id == b"data":
                 if fmt is None:
                     raise Decline("data chunk before fmt chunk")
                 data_offset = body
@@ -104,6 +90,17 @@ class WavReader(Reader):
                         raise Decline("RF64 without a ds64 chunk")
                     data_size = data_size64
                 break
+            if chunk_id in (b"fmt ", b"ds64"):
+                if chunk_size < 16 or chunk_size > 1024:
+                    raise Decline(f"unusual {chunk_id!r} chunk size")
+                if body + chunk_size <= len(head):
+                    chunk = head[body : body + chunk_size]
+                else:
+                    chunk = self._read_at(body, chunk_size)
+                if chunk_id == b"fmt ":
+                    fmt = chunk
+                else:
+                    data_size64 = _U64.unpack(chunk[8:16])[0]
             # Chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
             position = body + chunk_size + (chunk_size & 1)
         if fmt is None or data_offset < 0:
@@ -112,17 +109,15 @@ class WavReader(Reader):
             # A streaming writer's placeholder size: libsndfile has its own rules for it.
             raise Decline("data chunk size is a placeholder")
 
-        format_tag, channels, sample_rate, _byte_rate, block_align, bits = struct.unpack(
-            "<HHIIHH", fmt[:16]
-        )
+        format_tag, channels, sample_rate, _byte_rate, block_align, bits = _FMT.unpack(fmt[:16])
         if format_tag == _FORMAT_EXTENSIBLE:
             if len(fmt) < 40:
                 raise Decline("short WAVE_FORMAT_EXTENSIBLE header")
-            valid_bits = struct.unpack("<H", fmt[18:20])[0]
+            valid_bits = _U16.unpack(fmt[18:20])[0]
             guid = fmt[24:40]
             if guid[4:] != _GUID_TAIL[2:] or guid[2:4] != b"\x00\x00":
                 raise Decline("extensible subformat is not PCM or float")
-            format_tag = struct.unpack("<H", guid[:2])[0]
+            format_tag = _U16.unpack(guid[:2])[0]
             if valid_bits not in (0, bits):
                 raise Decline("valid bits differ from container bits")
         layout = _LAYOUTS.get((format_tag, bits))
@@ -143,6 +138,11 @@ class WavReader(Reader):
         self.frames = min(data_size, available) // block_align
         self._position = 0
 
+    def _size(self) -> int:
+        if self._fd is not None:
+            return os.fstat(self._fd).st_size
+        return self._file.seek(0, os.SEEK_END)
+
     def seek(self, frame: int) -> None:
         self._position = frame
 
@@ -150,19 +150,24 @@ class WavReader(Reader):
         n = min(len(out), self.frames - self._position)
         if n <= 0:
             return 0
-        f = self._file
-        assert f is not None
-        f.seek(self._data_offset + self._position * self._block_align)
-        done = 0
+        channels, block_align = self.channels, self._block_align
         flat_out = out.reshape(-1)
+        done = 0
         while done < n:
-            step = min(n - done, _SCRATCH_FRAMES)
-            raw = f.read(step * self._block_align)
-            got = len(raw) // self._block_align
+            step = min(n - done, _CHUNK_FRAMES)
+            nbytes = step * block_align
+            raw = _scratch(nbytes)
+            offset = self._data_offset + (self._position + done) * block_align
+            if self._fd is not None:
+                got_bytes = os.preadv(self._fd, [raw], offset)
+            else:
+                self._file.seek(offset)
+                got_bytes = self._file.readinto(raw) or 0
+            got = got_bytes // block_align
             if got == 0:
                 break
-            dest = flat_out[done * self.channels : (done + got) * self.channels]
-            _convert(raw[: got * self._block_align], self._storage_dtype, self.bits_per_sample, dest)
+            dest = flat_out[done * channels : (done + got) * channels]
+            _convert(raw[: got * block_align], self._storage_dtype, self.bits_per_sample, dest)
             done += got
             if got < step:
                 break
@@ -171,38 +176,53 @@ class WavReader(Reader):
             raise CorruptAudioError(self.source.name, "file shrank while it was read", self.name)
         return done
 
-    def close(self) -> None:
-        if self._owns_file and self._file is not None:
-            self._file.close()
-        self._file = None
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_FMT = struct.Struct("<HHIIHH")
+
+# Frames converted per read. The raw bytes land in a per-thread scratch buffer that is reused
+# across calls, so a load does not pay for a fresh allocation (and its page faults) each time.
+_CHUNK_FRAMES = 1 << 18
+_local = threading.local()
+
+
+def _scratch(nbytes: int) -> memoryview:
+    buffer: bytearray | None = getattr(_local, "buffer", None)
+    if buffer is None or len(buffer) < nbytes:
+        buffer = bytearray(max(nbytes, 1 << 16))
+        _local.buffer = buffer
+    return memoryview(buffer)[:nbytes]
 
 
 def _is_chunk_id(chunk_id: bytes) -> bool:
     return len(chunk_id) == 4 and all(32 <= c < 127 for c in chunk_id)
 
 
-def _convert(raw: bytes, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
+def _convert(raw: memoryview, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
     """Scale stored samples into ``dest`` (float32/64) exactly as libsndfile does.
 
     libsndfile multiplies by a power of two (1/0x80, 1/0x8000, 1/0x80000000), so every integer
-    conversion is exact except int32 -> float32, whose rounding numpy's cast reproduces.
+    conversion is exact except int32 -> float32, whose rounding numpy's cast reproduces (the
+    cast happens in ``dest``'s dtype, before the exact scaling).
     """
+    float_type = dest.dtype.type
     if bits == 24:
         # Place the three bytes in the top of an int32 (as libsndfile does), then scale by 2^-31.
         packed = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3)
         wide = np.zeros((len(packed), 4), dtype=np.uint8)
         wide[:, 1:] = packed
-        np.multiply(wide.view("<i4").reshape(-1), dest.dtype.type(2.0**-31), out=dest,
-                    casting="unsafe")
+        np.multiply(wide.view("<i4").reshape(-1), float_type(2.0**-31), out=dest,
+                    dtype=dest.dtype, casting="unsafe")
         return
     samples = np.frombuffer(raw, dtype=storage)
     kind = storage.kind
     if kind == "f":
         dest[...] = samples
     elif kind == "u":  # 8-bit WAV is unsigned, centred on 128
-        np.subtract(samples, dest.dtype.type(128.0), out=dest, casting="unsafe")
-        dest *= dest.dtype.type(1.0 / 128.0)
+        np.subtract(samples, float_type(128.0), out=dest, dtype=dest.dtype, casting="unsafe")
+        dest *= float_type(1.0 / 128.0)
     else:
-        scale = dest.dtype.type(2.0 ** -(8 * storage.itemsize - 1))
-        dest[...] = samples
-        dest *= scale
+        scale = float_type(2.0 ** -(8 * storage.itemsize - 1))
+        np.multiply(samples, scale, out=dest, dtype=dest.dtype, casting="unsafe")

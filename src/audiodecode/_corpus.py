@@ -1,0 +1,1241 @@
+"""Synthetic audio files, made on the spot, for the tests and the ``audiodecode bench`` demo.
+
+Nothing here downloads anything: every file is generated from a seeded signal, so a test suite
+or a first-time user gets the same corpus on any machine with the same libsndfile/FFmpeg.
+
+Three layers:
+
+* :func:`signal` / :func:`voiced` make the sample arrays (deterministic for a seed).
+* :data:`KINDS` lists every container/codec combination the project cares about, and
+  :func:`write` / :func:`write_corpus` write them -- with soundfile (libsndfile) for what
+  ``librosa.load`` itself can read, with PyAV (FFmpeg) for what only FFmpeg reads.
+* :func:`write_edge_cases`, :func:`make_demo_corpus` and :func:`make_ravdess_folder` build the
+  special folders: broken and odd files, a benchmark demo, a RAVDESS-shaped speech folder.
+
+soundfile and av are imported inside the functions that use them: importing this module (which
+``audiodecode bench`` does at start-up) must stay cheap and must not pull in FFmpeg.
+
+Sample rates that a codec cannot store become 48000 Hz (see :meth:`Kind.rate_for`); the rates
+kept are:
+
+* ``ogg_opus`` (libsndfile): 8000, 12000, 16000, 24000, 48000;
+* ``webm_opus``, ``mka_opus``, ``mp4_opus``, ``mkv_video``: 48000 only;
+* ``mp3`` (LAME): 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000;
+* ``m4a_aac``, ``aac_adts``, ``mp4_video``: the 13 AAC rates, 7350 to 96000;
+* ``ac3``: 32000, 44100, 48000;
+* ``wma``: 8000, 11025, 16000, 22050, 32000, 44100, 48000;
+* every other kind: any rate.
+
+Decoder quirks the corpus exposes (libsndfile 1.2.2, FFmpeg 8/9):
+
+* libsndfile decodes Ogg Opus at the rate it was written with (a 16 kHz ``ogg_opus`` reads as
+  16000 Hz) while FFmpeg always decodes Opus at 48000 Hz.
+* libsndfile's Opus writer garbles the last few milliseconds of mono files (a burst that can
+  exceed full scale); every decoder reproduces it: it is in the packets.
+* FFmpeg's WMA round trip loses the first frame (2048 samples at 44.1 kHz), so ``wma`` starts
+  late and is short; AAC in MP4 decodes with priming and padding (45056 frames for 44100) with
+  FFmpeg 8 and to the exact length with FFmpeg 9 (edit list honoured).
+* libsndfile quantises doubles to 8/16/24-bit WAV/AIFF by flooring, to FLAC by rounding: see
+  :func:`pcm`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "HAND_BUILT",
+    "KINDS",
+    "LIBROSA_KINDS",
+    "LOSSLESS_KINDS",
+    "PYAV_KINDS",
+    "RAVDESS_EMOTIONS",
+    "Kind",
+    "KindUnavailableError",
+    "available_kinds",
+    "make_demo_corpus",
+    "make_ravdess_folder",
+    "parse_ravdess_name",
+    "pcm",
+    "ravdess_name",
+    "signal",
+    "voiced",
+    "write",
+    "write_corpus",
+    "write_edge_cases",
+]
+
+PathLike = str | os.PathLike[str]
+
+# Rates the codecs can store (see the module docstring).
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+_AAC_RATES = (
+    7350,
+    8000,
+    11025,
+    12000,
+    16000,
+    22050,
+    24000,
+    32000,
+    44100,
+    48000,
+    64000,
+    88200,
+    96000,
+)
+_AC3_RATES = (32000, 44100, 48000)
+_WMA_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000)
+
+# What a codec-forced rate falls back to: the rate every one of the codecs above supports.
+_FALLBACK_RATE = 48000
+
+
+class KindUnavailableError(RuntimeError):
+    """The installed libsndfile or PyAV build cannot write this kind of file."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One container/codec combination of the corpus.
+
+    Parameters
+    ----------
+    name
+        Key in :data:`KINDS`, also the file stem :func:`write_corpus` uses.
+    extension
+        File extension, with the dot.
+    writer
+        ``"soundfile"`` (libsndfile) or ``"pyav"`` (FFmpeg).
+    librosa_reads
+        True when libsndfile can read the file, i.e. ``librosa.load`` (>= 1.0, which has no
+        audioread fallback) reads it.
+    lossless
+        True when decoding gives back exactly the samples that were written (after the
+        quantisation of the stored sample format).
+    description
+        One line for humans (``audiodecode bench`` prints it).
+    format
+        soundfile ``format`` or FFmpeg muxer name.
+    subtype
+        soundfile ``subtype``; empty for PyAV kinds.
+    codecs
+        PyAV audio encoders, in order of preference (the first one the build has is used).
+    video_codecs
+        PyAV video encoders, in order of preference; empty for audio-only kinds.
+    rates
+        Sample rates the codec can store; empty means any.
+    muxer_options
+        Extra options for the FFmpeg muxer, as ``(key, value)`` pairs.
+    """
+
+    name: str
+    extension: str
+    writer: Literal["soundfile", "pyav"]
+    librosa_reads: bool
+    lossless: bool
+    description: str
+    format: str = ""
+    subtype: str = ""
+    codecs: tuple[str, ...] = ()
+    video_codecs: tuple[str, ...] = ()
+    rates: tuple[int, ...] = ()
+    muxer_options: tuple[tuple[str, str], ...] = ()
+
+    def rate_for(self, sample_rate: int) -> int:
+        """The rate a file of this kind written at ``sample_rate`` actually gets.
+
+        Examples
+        --------
+        >>> KINDS["ogg_opus"].rate_for(44100)
+        48000
+        >>> KINDS["wav_pcm16"].rate_for(44100)
+        44100
+        """
+        if not self.rates or sample_rate in self.rates:
+            return sample_rate
+        return _FALLBACK_RATE
+
+    def available(self) -> bool:
+        """Whether the installed soundfile/PyAV build can write this kind."""
+        return _kind_available(self)
+
+    def audio_codec(self) -> str:
+        """The PyAV encoder :func:`write` would use.
+
+        Raises
+        ------
+        KindUnavailableError
+            None of :attr:`codecs` is in this PyAV build.
+        """
+        codec = _first_encoder(self.codecs)
+        if codec is None:
+            msg = f"{self.name}: this PyAV build has none of the encoders {', '.join(self.codecs)}"
+            raise KindUnavailableError(msg)
+        return codec
+
+
+def _sf(
+    name: str,
+    ext: str,
+    fmt: str,
+    subtype: str,
+    lossless: bool,
+    desc: str,
+    rates: tuple[int, ...] = (),
+) -> Kind:
+    return Kind(
+        name, ext, "soundfile", True, lossless, desc, format=fmt, subtype=subtype, rates=rates
+    )
+
+
+def _av(
+    name: str,
+    ext: str,
+    muxer: str,
+    codecs: tuple[str, ...],
+    lossless: bool,
+    desc: str,
+    rates: tuple[int, ...] = (),
+    video: tuple[str, ...] = (),
+    options: tuple[tuple[str, str], ...] = (),
+) -> Kind:
+    return Kind(
+        name,
+        ext,
+        "pyav",
+        False,
+        lossless,
+        desc,
+        format=muxer,
+        codecs=codecs,
+        video_codecs=video,
+        rates=rates,
+        muxer_options=options,
+    )
+
+
+# Opus: prefer libopus; FFmpeg's native encoder is experimental (needs strict=-2).
+_OPUS = ("libopus", "opus")
+# Distributed .m4a files usually have the index (moov) first; that also keeps a truncated
+# copy decodable up to the cut, which is the interesting case for a decoder.
+_FASTSTART = (("movflags", "+faststart"),)
+
+#: Every kind of file the corpus can make, by name.
+# fmt: off
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in [
+        _sf("wav_pcm16", ".wav", "WAV", "PCM_16", True, "WAV, 16-bit PCM"),
+        _sf("wav_pcm24", ".wav", "WAV", "PCM_24", True, "WAV, 24-bit PCM"),
+        _sf("wav_pcm32", ".wav", "WAV", "PCM_32", True, "WAV, 32-bit PCM"),
+        _sf("wav_u8", ".wav", "WAV", "PCM_U8", True, "WAV, 8-bit unsigned PCM"),
+        _sf("wav_float32", ".wav", "WAV", "FLOAT", True, "WAV, 32-bit float"),
+        _sf("wav_float64", ".wav", "WAV", "DOUBLE", True, "WAV, 64-bit float"),
+        _sf("wavex_pcm16", ".wav", "WAVEX", "PCM_16", True, "WAVE_FORMAT_EXTENSIBLE, 16-bit"),
+        _sf("wavex_pcm24", ".wav", "WAVEX", "PCM_24", True, "WAVE_FORMAT_EXTENSIBLE, 24-bit"),
+        _sf("rf64_pcm16", ".wav", "RF64", "PCM_16", True, "RF64 (64-bit RIFF), 16-bit PCM"),
+        _sf("w64_pcm16", ".w64", "W64", "PCM_16", True, "Sony Wave64, 16-bit PCM"),
+        _sf("aiff_pcm16", ".aiff", "AIFF", "PCM_16", True, "AIFF, 16-bit big-endian PCM"),
+        # libsndfile writes FORM/AIFC (compression type fl32) for AIFF + FLOAT.
+        _sf("aifc_float32", ".aifc", "AIFF", "FLOAT", True, "AIFF-C, 32-bit float"),
+        _sf("flac_16", ".flac", "FLAC", "PCM_16", True, "FLAC, 16-bit"),
+        _sf("flac_24", ".flac", "FLAC", "PCM_24", True, "FLAC, 24-bit"),
+        _sf("ogg_vorbis", ".ogg", "OGG", "VORBIS", False, "Ogg Vorbis (libsndfile)"),
+        _sf("ogg_opus", ".opus", "OGG", "OPUS", False, "Ogg Opus (libsndfile)", _OPUS_RATES),
+        _sf("mp3", ".mp3", "MP3", "MPEG_LAYER_III", False, "MP3 (libsndfile/LAME)", _MP3_RATES),
+        _av("m4a_aac", ".m4a", "ipod", ("aac",), False, "AAC-LC in MP4 (.m4a)", _AAC_RATES,
+            options=_FASTSTART),
+        _av("m4a_alac", ".m4a", "ipod", ("alac",), True, "Apple Lossless in MP4 (.m4a), 16-bit",
+            options=_FASTSTART),
+        _av("aac_adts", ".aac", "adts", ("aac",), False, "raw AAC-LC, ADTS frames", _AAC_RATES),
+        _av("webm_opus", ".webm", "webm", _OPUS, False, "Opus in WebM", (48000,)),
+        _av("mka_opus", ".mka", "matroska", _OPUS, False, "Opus in Matroska audio", (48000,)),
+        _av("mp4_opus", ".mp4", "mp4", _OPUS, False, "Opus in MP4", (48000,)),
+        _av("wma", ".wma", "asf", ("wmav2",), False, "Windows Media Audio 2 in ASF", _WMA_RATES),
+        _av("ac3", ".ac3", "ac3", ("ac3",), False, "raw Dolby AC-3", _AC3_RATES),
+        _av("mkv_flac", ".mkv", "matroska", ("flac",), True, "FLAC in Matroska, 16-bit"),
+        # Video first in both: that is what cameras and phones write, and it makes sure a
+        # reader picks the audio stream rather than stream 0.
+        _av("mp4_video", ".mp4", "mp4", ("aac",), False, "16x16 H.264/MPEG-4 video + AAC (MP4)",
+            _AAC_RATES, video=("libx264", "mpeg4")),
+        _av("mkv_video", ".mkv", "matroska", _OPUS, False, "16x16 MPEG-4 video + Opus (MKV)",
+            (48000,), video=("mpeg4", "libx264")),
+    ]
+}
+# fmt: on
+
+#: Kinds libsndfile reads (so ``librosa.load`` gives a reference result), in table order.
+LIBROSA_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if v.librosa_reads)
+#: Kinds only FFmpeg reads, in table order (some may be unavailable: see :func:`available_kinds`).
+PYAV_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if not v.librosa_reads)
+#: Kinds whose decoded samples equal the written ones after quantisation.
+LOSSLESS_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if v.lossless)
+
+# Bit depth of the samples that integer lossless PyAV kinds store (see _pyav_samples).
+_PYAV_INT_KINDS = frozenset({"m4a_alac", "mkv_flac"})
+
+
+# --------------------------------------------------------------------------------------------
+# signals
+
+
+def _rng(seed: int | Sequence[int]) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def signal(n_frames: int, channels: int, *, sample_rate: int, seed: int = 0) -> np.ndarray:
+    """A deterministic test signal: a repeating log chirp plus a little noise.
+
+    Never silent, every channel different (its own chirp phase, timing and noise), peak about
+    0.8, no DC. The result does not depend on ``n_frames`` beyond its length: a shorter call
+    returns a prefix of a longer one, so a truncated file can be compared with the start of the
+    full signal.
+
+    Parameters
+    ----------
+    n_frames, channels
+        Shape of the result.
+    sample_rate
+        Sets the chirp's frequencies in Hz (100 Hz up to ``min(6000, 0.35 * sample_rate)``,
+        every 2 seconds).
+    seed
+        Seeds the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_frames, channels)``.
+
+    Examples
+    --------
+    >>> x = signal(44100, 2, sample_rate=44100)
+    >>> x.shape, x.dtype, bool(0.7 < abs(x).max() <= 0.8)
+    ((44100, 2), dtype('float64'), True)
+    """
+    if n_frames < 0 or channels < 1:
+        msg = f"need n_frames >= 0 and channels >= 1, got {n_frames} and {channels}"
+        raise ValueError(msg)
+    f0 = 100.0
+    f1 = min(6000.0, 0.35 * sample_rate)
+    period = 2.0
+    t = np.arange(n_frames, dtype=np.float64) / sample_rate
+    out = np.empty((n_frames, channels), dtype=np.float64)
+    for c in range(channels):
+        # A fixed-period sweep with a channel-dependent offset: frequencies differ between
+        # channels at every instant, so a decoder that swaps or duplicates channels fails.
+        u = ((t + 0.37 * c) % period) / period
+        k = math.log(f1 / f0)
+        # Phase of an exponential sweep, integrated in closed form per period so that it does
+        # not depend on n_frames (cumsum would); the jump at the wrap is harmless.
+        phase = 2 * np.pi * f0 * period / k * np.expm1(k * u) + c * np.pi / 3
+        out[:, c] = 0.7 * np.sin(phase)
+    # Row-major draws: the first m rows are the same whatever n_frames is.
+    noise = _rng([seed, 1]).standard_normal((n_frames, channels))
+    out += np.clip(0.03 * noise, -0.1, 0.1)
+    return out
+
+
+def voiced(
+    n_frames: int,
+    channels: int = 1,
+    *,
+    sample_rate: int,
+    seed: int = 0,
+    pitch: tuple[float, float] = (100.0, 250.0),
+    syllables_per_second: float = 4.0,
+    level: float = 0.5,
+    lead_in: float = 0.3,
+) -> np.ndarray:
+    """A speech-like signal: a gliding harmonic series cut into syllables, with breath noise.
+
+    The pitch wanders inside ``pitch`` (Hz), each syllable has its own vowel-like spectral
+    shape and a smooth envelope, and there is near-silence before and after (like a RAVDESS
+    clip), so pitch, MFCC, onset and loudness features computed on it all move.
+
+    Parameters
+    ----------
+    n_frames, channels
+        Shape of the result; extra channels are the first one with a small delay, gain
+        difference and their own noise (a stereo microphone pair).
+    sample_rate
+        Rate the signal is meant for (harmonics stop below 0.45 of it).
+    seed
+        Seeds the syllable timing, the pitch contour and the noise.
+    pitch
+        Lowest and highest fundamental frequency, Hz.
+    syllables_per_second
+        Average speaking rate.
+    level
+        Peak amplitude of the result.
+    lead_in
+        Seconds of near-silence at the start and the end.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_frames, channels)``.
+
+    Examples
+    --------
+    >>> x = voiced(48000 * 2, sample_rate=48000, seed=3)
+    >>> x.shape, round(float(abs(x).max()), 2)
+    ((96000, 1), 0.5)
+    """
+    rng = _rng([seed, 2])
+    sr = float(sample_rate)
+    t = np.arange(n_frames, dtype=np.float64) / sr
+    duration = n_frames / sr
+    lo, hi = pitch
+    # Intonation: two slow sinusoids with random phases, mapped onto [lo, hi].
+    r1, r2 = rng.uniform(0.15, 0.5, size=2)
+    p1, p2 = rng.uniform(0, 2 * np.pi, size=2)
+    contour = 0.5 + 0.3 * np.sin(2 * np.pi * r1 * t + p1) + 0.2 * np.sin(2 * np.pi * r2 * t + p2)
+    f0 = lo + (hi - lo) * np.clip(contour, 0.0, 1.0)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+
+    # Syllables: voiced stretches with gaps, each with a vowel (formant pair).
+    env = np.zeros(n_frames)
+    formant1 = np.full(n_frames, 500.0)
+    formant2 = np.full(n_frames, 1500.0)
+    pos = lead_in
+    mean_len = 1.0 / syllables_per_second
+    while pos < duration - lead_in - 0.05:
+        length = min(rng.uniform(0.5, 1.0) * mean_len, duration - lead_in - pos)
+        gap = rng.uniform(0.1, 0.5) * mean_len
+        a, b = int(pos * sr), int((pos + length) * sr)
+        if b > a:
+            env[a:b] = np.hanning(b - a + 2)[1:-1] * rng.uniform(0.6, 1.0)
+            formant1[a:b] = rng.uniform(300, 800)
+            formant2[a:b] = rng.uniform(900, 2500)
+        pos += length + gap
+
+    n_harmonics = max(1, min(24, int(0.45 * sr / hi)))
+    mono = np.zeros(n_frames)
+    for h in range(1, n_harmonics + 1):
+        freq = h * f0
+        # Source tilt (1/h) times two resonances: a crude vowel.
+        gain = (1.0 / h) * (
+            1.0
+            + 2.0 / (1.0 + ((freq - formant1) / 120.0) ** 2)
+            + 1.2 / (1.0 + ((freq - formant2) / 180.0) ** 2)
+        )
+        mono += gain * np.sin(h * phase)
+    mono *= env
+    peak = float(np.abs(mono).max()) if n_frames else 0.0
+    if peak > 0:
+        mono *= level / peak * 0.97
+
+    out = np.empty((n_frames, channels))
+    noise = rng.standard_normal((n_frames, channels))
+    for c in range(channels):
+        delay = 7 * c  # samples: a few cm between microphones
+        shifted = np.concatenate([np.zeros(min(delay, n_frames)), mono[: n_frames - delay]])
+        # Breath noise during syllables, a faint floor everywhere: never digital silence.
+        out[:, c] = (1.0 - 0.08 * c) * shifted + noise[:, c] * (0.0015 + 0.01 * env * level)
+    peak = float(np.abs(out).max()) if n_frames else 0.0
+    if peak > 0:
+        out *= level / peak
+    return out
+
+
+def pcm(
+    n_frames: int,
+    channels: int,
+    *,
+    sample_rate: int,
+    dtype: str = "int16",
+    seed: int = 0,
+    flac: bool = False,
+) -> np.ndarray:
+    """:func:`signal` quantised exactly as libsndfile's WAV/AIFF writer quantises it.
+
+    libsndfile 1.1+ (measured on 1.2.2) turns a double into 32 bits with ``lrint(x * 2**31)``
+    (round half to even, clipped to the int32 range) and keeps the top bits with an arithmetic
+    shift, so 8-, 16- and 24-bit PCM are *floored*, not rounded, from ``x * 2**(bits-1)``;
+    unsigned 8-bit then adds 128. Hand-built files and the integer PyAV kinds (``m4a_alac``,
+    ``mkv_flac``) use this, so they store exactly what a 16-bit WAV of the same signal stores.
+
+    libsndfile's FLAC writer is different: ``lrint(x * 2**(bits-1))``, clipped. ``flac_16``
+    therefore holds values up to one step away from ``wav_pcm16``; use ``flac=True`` for
+    those.
+
+    Parameters
+    ----------
+    n_frames, channels, sample_rate, seed
+        As for :func:`signal`.
+    dtype
+        ``"int16"``, ``"int32"`` or ``"uint8"``.
+    flac
+        Quantise as libsndfile's FLAC writer does (``int16`` only).
+
+    Examples
+    --------
+    >>> pcm(3, 1, sample_rate=8000, dtype="uint8").dtype
+    dtype('uint8')
+    """
+    x = signal(n_frames, channels, sample_rate=sample_rate, seed=seed)
+    if flac:
+        if dtype != "int16":
+            msg = "flac=True is only implemented for int16"
+            raise ValueError(msg)
+        stored: np.ndarray = np.clip(np.rint(x * 0x8000), -0x8000, 0x7FFF).astype(np.int16)
+        return stored
+    return _quantise(x, dtype)
+
+
+def _quantise(x: np.ndarray, dtype: str) -> np.ndarray:
+    # See pcm(): libsndfile's double -> int32 -> shift, so that integer PyAV kinds and
+    # hand-built WAVs agree bit for bit with soundfile-written WAVs.
+    wide = np.rint(np.clip(x * 2.0**31, -(2.0**31), 2.0**31 - 1)).astype(np.int32)
+    if dtype == "int32":
+        return wide
+    if dtype == "int16":
+        return (wide >> 16).astype(np.int16)
+    if dtype == "uint8":
+        return ((wide >> 24) + 128).astype(np.uint8)
+    msg = f"unsupported dtype {dtype!r}"
+    raise ValueError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# writing one kind
+
+
+@functools.cache
+def _first_encoder(names: tuple[str, ...]) -> str | None:
+    import av
+
+    for name in names:
+        # codecs_available mixes encoders and decoders: ask for the encoder itself.
+        if name in av.codecs_available and _has_encoder(av, name):
+            return name
+    return None
+
+
+def _has_encoder(av: Any, name: str) -> bool:
+    try:
+        av.Codec(name, "w")
+    except ValueError:  # UnknownCodecError in recent PyAV, plain ValueError in old ones
+        return False
+    return True
+
+
+@functools.cache
+def _kind_available(kind: Kind) -> bool:
+    if kind.writer == "soundfile":
+        import soundfile
+
+        return bool(soundfile.check_format(kind.format, kind.subtype))
+    if _first_encoder(kind.codecs) is None:
+        return False
+    return not kind.video_codecs or _first_encoder(kind.video_codecs) is not None
+
+
+def available_kinds(kinds: Iterable[str] | None = None) -> list[str]:
+    """Names of the kinds (all of :data:`KINDS`, or ``kinds``) this machine can write.
+
+    Examples
+    --------
+    >>> "wav_pcm16" in available_kinds()
+    True
+    """
+    names = list(KINDS) if kinds is None else list(kinds)
+    return [name for name in names if _kind(name).available()]
+
+
+def _kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        msg = f"unknown kind {name!r}; known: {', '.join(KINDS)}"
+        raise ValueError(msg) from None
+
+
+def write(
+    path: PathLike,
+    kind: str,
+    *,
+    sample_rate: int = 44100,
+    channels: int = 2,
+    seconds: float = 1.0,
+    seed: int = 0,
+    data: np.ndarray | None = None,
+) -> Path:
+    """Write one file of ``kind`` holding :func:`signal` (or ``data``).
+
+    The file is written to ``path`` whatever its extension (the container is chosen from the
+    kind, not from the name). The rate is changed where the codec requires it, see
+    :meth:`Kind.rate_for`: e.g. ``ogg_opus`` and the PyAV Opus kinds become 48000 Hz, ``ac3``
+    at 22050 Hz becomes 48000 Hz. Read the actual rate back from the file (or ask ``rate_for``).
+
+    Parameters
+    ----------
+    path
+        File to create (overwritten if it exists).
+    kind
+        A key of :data:`KINDS`.
+    sample_rate, channels, seconds, seed
+        Passed to :func:`signal` (``round(seconds * rate)`` frames at the actual rate).
+    data
+        Float samples, shape ``(frames, channels)`` in [-1, 1), to write instead of
+        :func:`signal`; ``sample_rate`` is then taken as theirs even if the codec forces
+        another (they are not resampled), so pass a rate the kind accepts.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    KindUnavailableError
+        The installed libsndfile/PyAV cannot write this kind.
+
+    Examples
+    --------
+    >>> import tempfile, soundfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write(f"{d}/x.flac", "flac_16", sample_rate=22050, channels=1, seconds=0.5)
+    ...     soundfile.info(p).frames
+    11025
+    """
+    k = _kind(kind)
+    if not k.available():
+        msg = f"{kind}: this build cannot write {k.description}"
+        raise KindUnavailableError(msg)
+    path = Path(path)
+    if data is None:
+        rate = k.rate_for(sample_rate)
+        data = signal(round(seconds * rate), channels, sample_rate=rate, seed=seed)
+    else:
+        rate = sample_rate
+        data = np.asarray(data, dtype=np.float64)
+        if data.ndim == 1:
+            data = data[:, None]
+    if k.writer == "soundfile":
+        _write_soundfile(path, k, data, rate)
+    else:
+        _write_pyav(path, k, data, rate)
+    return path
+
+
+def _write_soundfile(path: Path, kind: Kind, data: np.ndarray, rate: int) -> None:
+    import soundfile
+
+    soundfile.write(path, data, rate, format=kind.format, subtype=kind.subtype)
+
+
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+# Sample formats to ask an encoder for, best first: float for lossy codecs (no extra
+# quantisation before the codec's own), 16-bit for lossless ones (so they hold exactly the
+# integers a 16-bit WAV of the same signal holds).
+_FLOAT_FIRST = ("fltp", "flt", "s16p", "s16", "s32p", "s32")
+_INT16_FIRST = ("s16p", "s16", "s32p", "s32", "fltp", "flt")
+
+
+def _write_pyav(path: Path, kind: Kind, data: np.ndarray, rate: int) -> None:
+    import av
+
+    channels = data.shape[1]
+    layout = _LAYOUTS.get(channels)
+    if layout is None:
+        msg = f"{kind.name}: no standard channel layout for {channels} channels"
+        raise ValueError(msg)
+    codec_name = kind.audio_codec()
+    codec = av.Codec(codec_name, "w")
+    offered = [f.name for f in codec.audio_formats or ()]
+    prefs = _INT16_FIRST if kind.name in _PYAV_INT_KINDS else _FLOAT_FIRST
+    sample_format = next((f for f in prefs if f in offered), offered[0] if offered else "fltp")
+
+    # bitexact keeps FFmpeg's version string and random Matroska UIDs out of the file, so the
+    # same seed gives the same bytes (for a given FFmpeg).
+    options = {"fflags": "+bitexact", **dict(kind.muxer_options)}
+    with av.open(os.fspath(path), "w", format=kind.format, options=options) as container:
+        video = None
+        if kind.video_codecs:
+            video = container.add_stream(_first_encoder(kind.video_codecs), rate=5)
+            video.width = 16
+            video.height = 16
+            video.pix_fmt = "yuv420p"
+            video.codec_context.options = {"g": "5"}
+        audio = container.add_stream(codec_name, rate=rate)
+        ctx = audio.codec_context
+        ctx.layout = layout
+        ctx.format = sample_format
+        if codec_name == "wmav2":
+            ctx.bit_rate = 128000  # its default (0) makes avcodec_open2 fail
+        if codec_name in {"opus", "vorbis"}:
+            ctx.options = {"strict": "-2"}  # FFmpeg's native ones are "experimental"
+        ctx.open()
+        frame_size = ctx.frame_size or 4096
+
+        samples = _pyav_samples(data, sample_format)
+        planar = sample_format.endswith("p")
+        n = data.shape[0]
+        next_video = 0
+        for start in range(0, n, frame_size):
+            block = samples[start : start + frame_size]
+            array = np.ascontiguousarray(block.T) if planar else block.reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(array, format=sample_format, layout=layout)
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in audio.encode(frame):
+                container.mux(packet)
+            # Interleave video frames (5 per second) as a camera would.
+            while video is not None and next_video * rate <= (start + frame_size) * 5:
+                _mux_video_frame(container, video, next_video)
+                next_video += 1
+        for packet in audio.encode(None):
+            container.mux(packet)
+        if video is not None:
+            while next_video * rate < n * 5:
+                _mux_video_frame(container, video, next_video)
+                next_video += 1
+            for packet in video.encode(None):
+                container.mux(packet)
+
+
+def _pyav_samples(data: np.ndarray, sample_format: str) -> np.ndarray:
+    if sample_format.startswith("flt"):
+        return data.astype(np.float32)
+    if sample_format.startswith("s16"):
+        return _quantise(data, "int16")
+    if sample_format.startswith("s32"):
+        return _quantise(data, "int32")
+    msg = f"unsupported sample format {sample_format!r}"
+    raise ValueError(msg)
+
+
+def _mux_video_frame(container: Any, stream: Any, index: int) -> None:
+    import av
+
+    # A flat grey that changes every frame: cheap to encode, but not a constant stream.
+    plane = np.full((24, 16), 16 + (index * 37) % 200, dtype=np.uint8)
+    plane[16:] = 128  # chroma planes: neutral
+    frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
+    frame.pts = index
+    for packet in stream.encode(frame):
+        container.mux(packet)
+
+
+def write_corpus(
+    folder: PathLike,
+    kinds: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> dict[str, Path]:
+    """Write one file per kind into ``folder``, named ``<kind><extension>``.
+
+    Parameters
+    ----------
+    folder
+        Created if missing.
+    kinds
+        Names from :data:`KINDS`; by default every kind this machine can write (PyAV kinds
+        whose encoder is missing are skipped silently). Kinds named explicitly must be
+        writable.
+    **kwargs
+        ``sample_rate``, ``channels``, ``seconds``, ``seed``: passed to :func:`write`.
+
+    Returns
+    -------
+    dict
+        Kind name -> path, in :data:`KINDS` order (or the order of ``kinds``).
+
+    Raises
+    ------
+    KindUnavailableError
+        A kind named in ``kinds`` cannot be written here.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     files = write_corpus(d, ["wav_pcm16", "flac_16"], seconds=0.1)
+    ...     sorted(p.name for p in files.values())
+    ['flac_16.flac', 'wav_pcm16.wav']
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = available_kinds() if kinds is None else list(kinds)
+    return {
+        name: write(folder / f"{name}{_kind(name).extension}", name, **kwargs) for name in names
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# hand-built and broken files
+
+#: Exactly what the hand-built WAVs of :func:`write_edge_cases` hold: :func:`pcm` arguments.
+#: ``pcm(**HAND_BUILT[name])`` gives the integers a reader must return.
+HAND_BUILT: dict[str, dict[str, Any]] = {
+    "zero_frames": {"n_frames": 0, "channels": 1, "sample_rate": 44100, "dtype": "int16"},
+    "one_sample": {"n_frames": 1, "channels": 1, "sample_rate": 44100, "dtype": "int16"},
+    # Odd number of 1-byte frames: the data chunk itself needs a pad byte.
+    "odd_chunk": {"n_frames": 1001, "channels": 1, "sample_rate": 11025, "dtype": "uint8"},
+    "extra_chunks": {"n_frames": 2205, "channels": 2, "sample_rate": 22050, "dtype": "int16"},
+    # The header claims 4096 frames more than the file holds.
+    "wav_header_too_long": {
+        "n_frames": 4410,
+        "channels": 2,
+        "sample_rate": 44100,
+        "dtype": "int16",
+    },
+}
+_MISSING_FRAMES = 4096  # for wav_header_too_long
+
+# Edge-case sources that get a truncated and a corrupted copy.
+_DAMAGED_SOURCES = ("wav_pcm16", "flac_16", "ogg_vorbis", "mp3", "m4a_aac")
+
+
+def _chunk(fourcc: bytes, payload: bytes) -> bytes:
+    # RIFF: a chunk's size excludes the pad byte that keeps the next chunk word-aligned.
+    pad = b"\x00" if len(payload) % 2 else b""
+    return fourcc + struct.pack("<I", len(payload)) + payload + pad
+
+
+def _fmt_chunk(channels: int, sample_rate: int, bits: int) -> bytes:
+    block_align = channels * bits // 8
+    payload = struct.pack(
+        "<HHIIHH", 1, channels, sample_rate, sample_rate * block_align, block_align, bits
+    )
+    return _chunk(b"fmt ", payload)
+
+
+def _riff_wave(chunks: Sequence[bytes]) -> bytes:
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _info_list(**tags: str) -> bytes:
+    # LIST/INFO sub-chunks hold NUL-terminated strings; odd lengths keep their own pad bytes.
+    subs = b"".join(_chunk(k.encode("ascii"), v.encode("ascii") + b"\x00") for k, v in tags.items())
+    return b"INFO" + subs
+
+
+def _id3_tag(title: str) -> bytes:
+    # A minimal ID3v2.3 tag with one TIT2 frame, as taggers put in WAV files.
+    text = b"\x00" + title.encode("latin-1")
+    frame = b"TIT2" + struct.pack(">I", len(text)) + b"\x00\x00" + text
+    size = len(frame)
+    syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    return b"ID3\x03\x00\x00" + syncsafe + frame
+
+
+def _hand_built_wav(name: str) -> bytes:
+    spec = HAND_BUILT[name]
+    samples = pcm(**spec)
+    bits = samples.dtype.itemsize * 8
+    fmt = _fmt_chunk(spec["channels"], spec["sample_rate"], bits)
+    # Explicit little-endian: the bytes must not depend on the machine.
+    data = samples.astype(samples.dtype.newbyteorder("<")).tobytes()
+    if name == "odd_chunk":
+        # An INFO string of odd length written without its own pad byte, as some encoders
+        # do: the LIST payload is odd (4 + 8 + 9 = 21 bytes) and only _chunk's pad byte after
+        # it keeps 'data' aligned. The data chunk (1001 one-byte frames) is odd too.
+        listing = b"INFO" + b"ICMT" + struct.pack("<I", 9) + b"odd chunk"
+        return _riff_wave([fmt, _chunk(b"LIST", listing), _chunk(b"data", data)])
+    if name == "extra_chunks":
+        before = [
+            _chunk(b"LIST", _info_list(INAM="before data", ISFT="audiodecode")),
+            _chunk(b"id3 ", _id3_tag("before data")),
+        ]
+        after = [
+            _chunk(b"LIST", _info_list(ICMT="after the data chunk")),
+            _chunk(b"id3 ", _id3_tag("after")),
+        ]
+        return _riff_wave([fmt, *before, _chunk(b"data", data), *after])
+    if name == "wav_header_too_long":
+        missing = _MISSING_FRAMES * spec["channels"] * bits // 8
+        header = b"data" + struct.pack("<I", len(data) + missing)
+        riff = b"WAVE" + fmt + header + data
+        return b"RIFF" + struct.pack("<I", len(riff) + missing) + riff
+    return _riff_wave([fmt, _chunk(b"data", data)])
+
+
+def _empty_flac(sample_rate: int, channels: int, bits: int) -> bytes:
+    # soundfile.write of zero frames leaves a 0-byte .flac (libFLAC is started lazily), so
+    # build what `flac` writes for empty input: the signature and one STREAMINFO block. Its
+    # total_samples field is 0, which FLAC also uses for "unknown length".
+    packed = (sample_rate << 44) | ((channels - 1) << 41) | ((bits - 1) << 36)
+    md5_of_nothing = bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e")
+    info = struct.pack(">HH", 4096, 4096) + bytes(6) + packed.to_bytes(8, "big") + md5_of_nothing
+    last_block_streaminfo = b"\x80" + len(info).to_bytes(3, "big")
+    return b"fLaC" + last_block_streaminfo + info
+
+
+def _damage(source: Path, truncated: Path, corrupt: Path, seed: int) -> None:
+    raw = source.read_bytes()
+    truncated.write_bytes(raw[: len(raw) * 6 // 10])
+    # 2 KB of noise in the middle: past every header, before the end.
+    mid = len(raw) // 2
+    start = max(mid - 1024, 0)
+    noise = _rng([seed, 3]).integers(0, 256, size=2048, dtype=np.uint8).tobytes()
+    corrupt.write_bytes(raw[:start] + noise[: len(raw) - start] + raw[start + 2048 :])
+
+
+def write_edge_cases(folder: PathLike, *, seed: int = 0) -> dict[str, Path]:
+    """Write odd, broken and extreme files into ``folder``.
+
+    Keys (file names are ``<key>.<ext>``):
+
+    * ``empty`` -- a 0-byte ``.wav``.
+    * ``zero_frames`` -- valid 16-bit WAV header, empty ``data`` chunk (hand-built).
+    * ``zero_frames_flac`` -- a FLAC with a STREAMINFO block and no frames (hand-built:
+      libsndfile writes a 0-byte file for zero frames). FLAC stores "0 samples" as "length
+      unknown", and libsndfile 1.2.2 then reports a huge frame count and fails to read.
+    * ``one_sample`` -- 16-bit mono WAV with a single frame (hand-built).
+    * ``six_channels`` -- 6 channels, 16-bit, 48 kHz, 0.25 s.
+    * ``sr8000`` -- 8 kHz mono 16-bit, 1 s; ``sr192000`` -- 192 kHz stereo 24-bit, 0.25 s.
+    * ``odd_chunk`` -- hand-built: an odd-sized ``LIST`` chunk with its pad byte before
+      ``data``; the data is 8-bit mono with an odd number of frames, followed by a pad byte.
+    * ``extra_chunks`` -- hand-built: ``fmt``, ``LIST``/INFO and ``id3 `` before ``data``,
+      ``LIST`` and ``id3 `` after it.
+    * ``wav_header_too_long`` -- the ``data`` (and RIFF) size claims 4096 frames more than the
+      file holds.
+    * ``text_as_wav`` -- a text file named ``.wav``; ``random_bytes`` -- 4 KB of noise.
+    * ``truncated_<kind>`` -- the first 60 % of the bytes of a 2 s file, and
+      ``corrupt_<kind>`` -- the same file with 2 KB in the middle overwritten with random
+      bytes, for ``wav_pcm16``, ``flac_16``, ``ogg_vorbis``, ``mp3`` and ``m4a_aac`` (the
+      last only where PyAV has an AAC encoder). The intact 2 s sources are ``source_<kind>``.
+
+    The hand-built files hold exactly ``pcm(**HAND_BUILT[key])``.
+
+    Examples
+    --------
+    >>> import tempfile, soundfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     files = write_edge_cases(d)
+    ...     soundfile.info(files["odd_chunk"]).frames
+    1001
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+
+    def put(key: str, ext: str, payload: bytes) -> None:
+        out[key] = folder / f"{key}{ext}"
+        out[key].write_bytes(payload)
+
+    put("empty", ".wav", b"")
+    for name in ("zero_frames", "one_sample"):
+        put(name, ".wav", _hand_built_wav(name))
+    put("zero_frames_flac", ".flac", _empty_flac(44100, 1, 16))
+    for key, (rate, channels, seconds, kind) in {
+        "six_channels": (48000, 6, 0.25, "wav_pcm16"),
+        "sr8000": (8000, 1, 1.0, "wav_pcm16"),
+        "sr192000": (192000, 2, 0.25, "wav_pcm24"),
+    }.items():
+        out[key] = write(
+            folder / f"{key}.wav",
+            kind,
+            sample_rate=rate,
+            channels=channels,
+            seconds=seconds,
+            seed=seed,
+        )
+    for name in ("odd_chunk", "extra_chunks", "wav_header_too_long"):
+        put(name, ".wav", _hand_built_wav(name))
+    put(
+        "text_as_wav",
+        ".wav",
+        b"This is not audio. It is a text file that somebody named .wav.\n" * 20,
+    )
+    put("random_bytes", ".wav", _rng([seed, 4]).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+
+    for kind in _DAMAGED_SOURCES:
+        if not KINDS[kind].available():
+            continue
+        ext = KINDS[kind].extension
+        source = write(folder / f"source_{kind}{ext}", kind, seconds=2.0, seed=seed)
+        out[f"source_{kind}"] = source
+        out[f"truncated_{kind}"] = folder / f"truncated_{kind}{ext}"
+        out[f"corrupt_{kind}"] = folder / f"corrupt_{kind}{ext}"
+        _damage(source, out[f"truncated_{kind}"], out[f"corrupt_{kind}"], seed)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# demo corpus and RAVDESS-shaped folder
+
+# Demo groups of speech clips: group -> (kind, rate, channels). Mono 48 kHz WAV is what
+# RAVDESS-like speech sets hold; the compressed groups are what music/podcast sets hold.
+_DEMO_CLIPS: dict[str, tuple[str, int, int]] = {
+    "wav_speech": ("wav_pcm16", 48000, 1),
+    "flac": ("flac_16", 44100, 2),
+    "mp3": ("mp3", 44100, 2),
+    "ogg_vorbis": ("ogg_vorbis", 44100, 2),
+    "ogg_opus": ("ogg_opus", 48000, 2),
+    "m4a_aac": ("m4a_aac", 44100, 2),
+}
+
+
+def make_demo_corpus(
+    folder: PathLike,
+    *,
+    clips_per_format: int = 8,
+    long_seconds: float = 60.0,
+    seed: int = 0,
+) -> dict[str, list[Path]]:
+    """Write the folder ``audiodecode bench`` uses when given no paths.
+
+    Groups (one sub-folder each):
+
+    * ``wav_speech`` -- speech-length clips (2-3 s of :func:`voiced`), 48 kHz mono 16-bit WAV,
+      like RAVDESS;
+    * ``flac``, ``mp3``, ``ogg_vorbis``, ``m4a_aac`` -- the same kind of clips at 44.1 kHz
+      stereo, ``ogg_opus`` at 48 kHz stereo (``m4a_aac`` only if PyAV has an AAC encoder);
+    * ``wav_long`` -- one 44.1 kHz stereo 16-bit WAV of ``long_seconds`` (:func:`signal`).
+
+    Parameters
+    ----------
+    folder
+        Created if missing.
+    clips_per_format
+        Clips in each speech group.
+    long_seconds
+        Length of the long WAV.
+    seed
+        Base seed; clip ``i`` of every group uses the same voice (``seed``, ``i``).
+
+    Returns
+    -------
+    dict
+        Group name -> list of paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     groups = make_demo_corpus(d, clips_per_format=1, long_seconds=1.0)
+    ...     [len(v) for v in groups.values()][:2]
+    [1, 1]
+    """
+    folder = Path(folder)
+    groups: dict[str, list[Path]] = {}
+    # Four groups share 44.1 kHz stereo: synthesise each clip once, not once per group.
+    clips: dict[tuple[int, int, int], np.ndarray] = {}
+    for group, (kind, rate, channels) in _DEMO_CLIPS.items():
+        if not KINDS[kind].available():
+            continue
+        sub = folder / group
+        sub.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for i in range(clips_per_format):
+            if (i, rate, channels) not in clips:
+                seconds = 2.0 + float(_rng([seed, i, 5]).uniform(0.0, 1.0))
+                clips[i, rate, channels] = voiced(
+                    round(seconds * rate), channels, sample_rate=rate, seed=_seed_int([seed, i])
+                )
+            data = clips[i, rate, channels]
+            path = sub / f"clip_{i:03d}{KINDS[kind].extension}"
+            paths.append(write(path, kind, sample_rate=rate, data=data))
+        groups[group] = paths
+    sub = folder / "wav_long"
+    sub.mkdir(parents=True, exist_ok=True)
+    groups["wav_long"] = [
+        write(
+            sub / "long.wav",
+            "wav_pcm16",
+            sample_rate=44100,
+            channels=2,
+            seconds=long_seconds,
+            seed=seed,
+        )
+    ]
+    return groups
+
+
+def _seed_int(parts: Sequence[int]) -> int:
+    # One int from several, stable across runs and platforms (hash() is salted per process).
+    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
+
+
+#: RAVDESS emotion codes.
+RAVDESS_EMOTIONS = {
+    1: "neutral",
+    2: "calm",
+    3: "happy",
+    4: "sad",
+    5: "angry",
+    6: "fearful",
+    7: "disgust",
+    8: "surprised",
+}
+
+# How each emotion sounds in the synthetic voice: pitch range relative to the speaker's base
+# (low, high), syllables per second, level. Loosely after the prosody literature (anger and
+# happiness high and fast, sadness low and slow), so an emotion classifier trained on the
+# synthetic folder has something real to learn.
+_EMOTION_PROSODY: dict[int, tuple[float, float, float, float]] = {
+    1: (0.95, 1.25, 4.0, 0.35),
+    2: (0.90, 1.15, 3.2, 0.28),
+    3: (1.10, 1.90, 5.0, 0.55),
+    4: (0.85, 1.05, 2.8, 0.22),
+    5: (1.05, 1.80, 5.5, 0.80),
+    6: (1.30, 2.10, 5.8, 0.45),
+    7: (0.90, 1.30, 3.5, 0.45),
+    8: (1.25, 2.30, 4.5, 0.60),
+}
+
+
+def ravdess_name(
+    actor: int,
+    emotion: int,
+    statement: int,
+    repetition: int,
+    intensity: int = 1,
+    *,
+    modality: int = 3,
+    vocal_channel: int = 1,
+) -> str:
+    """A RAVDESS file name: ``MM-VV-EE-II-SS-RR-AA.wav``.
+
+    Fields: modality (03 audio-only), vocal channel (01 speech), emotion (01 neutral, 02 calm,
+    03 happy, 04 sad, 05 angry, 06 fearful, 07 disgust, 08 surprised), intensity (01 normal,
+    02 strong; neutral has no strong), statement (01 "Kids are talking by the door", 02 "Dogs
+    are sitting by the door"), repetition (01/02), actor (01-24; odd male, even female).
+
+    Examples
+    --------
+    >>> ravdess_name(actor=12, emotion=6, statement=2, repetition=1)
+    '03-01-06-01-02-01-12.wav'
+    """
+    checks = {
+        "actor": (actor, range(1, 25)),
+        "emotion": (emotion, range(1, 9)),
+        "statement": (statement, range(1, 3)),
+        "repetition": (repetition, range(1, 3)),
+        "intensity": (intensity, range(1, 3)),
+    }
+    for field, (value, allowed) in checks.items():
+        if value not in allowed:
+            msg = f"RAVDESS {field} must be in {allowed.start}..{allowed.stop - 1}, got {value}"
+            raise ValueError(msg)
+    if emotion == 1 and intensity == 2:
+        msg = "RAVDESS has no strong-intensity neutral recordings"
+        raise ValueError(msg)
+    fields = (modality, vocal_channel, emotion, intensity, statement, repetition, actor)
+    return "-".join(f"{f:02d}" for f in fields) + ".wav"
+
+
+def parse_ravdess_name(name: str) -> dict[str, int]:
+    """The fields of a RAVDESS file name (the inverse of :func:`ravdess_name`).
+
+    Examples
+    --------
+    >>> parse_ravdess_name("03-01-06-01-02-01-12.wav")["emotion"]
+    6
+    """
+    stem = Path(name).name.split(".")[0]
+    keys = ("modality", "vocal_channel", "emotion", "intensity", "statement", "repetition", "actor")
+    values = stem.split("-")
+    if len(values) != len(keys) or not all(v.isdigit() for v in values):
+        msg = f"not a RAVDESS file name: {name!r}"
+        raise ValueError(msg)
+    return dict(zip(keys, map(int, values), strict=True))
+
+
+def _ravdess_grid(seed: int) -> list[tuple[int, int, int, int, int]]:
+    # Every (actor, emotion, statement, repetition, intensity) RAVDESS has (1440), shuffled
+    # within each emotion and dealt round-robin, so any prefix is balanced across emotions.
+    rng = _rng([seed, 6])
+    by_emotion = []
+    for emotion in range(1, 9):
+        intensities = (1,) if emotion == 1 else (1, 2)
+        combos = [
+            (actor, emotion, statement, repetition, intensity)
+            for actor in range(1, 25)
+            for intensity in intensities
+            for statement in (1, 2)
+            for repetition in (1, 2)
+        ]
+        order = rng.permutation(len(combos))
+        by_emotion.append([combos[i] for i in order])
+    grid: list[tuple[int, int, int, int, int]] = []
+    for i in range(max(len(g) for g in by_emotion)):
+        grid.extend(g[i] for g in by_emotion if i < len(g))
+    return grid
+
+
+def make_ravdess_folder(
+    folder: PathLike,
+    n_files: int = 48,
+    *,
+    seed: int = 0,
+    actor_folders: bool = False,
+) -> list[Path]:
+    """Write a folder shaped like RAVDESS speech: synthetic voices under RAVDESS names.
+
+    Each file is 48 kHz mono 16-bit WAV, 2 to 4 s of :func:`voiced` audio whose pitch, tempo
+    and loudness depend on the emotion code (and the pitch on the actor: even actors are
+    female in RAVDESS, so their voices are higher), so an emotion classifier can learn from it.
+    The files cover the emotions evenly (``n_files=8`` gives one of each).
+
+    Parameters
+    ----------
+    folder
+        Created if missing.
+    n_files
+        How many files, at most 1440 (the size of the real grid).
+    seed
+        Chooses which (actor, emotion, ...) combinations, and seeds each voice.
+    actor_folders
+        Put each file in ``Actor_AA/`` as the real download does, instead of directly in
+        ``folder``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, in writing order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     paths = make_ravdess_folder(d, n_files=2)
+    ...     [p.name[6:8] for p in paths]  # emotion codes
+    ['01', '02']
+    """
+    grid = _ravdess_grid(seed)
+    if not 0 <= n_files <= len(grid):
+        msg = f"n_files must be in 0..{len(grid)}, got {n_files}"
+        raise ValueError(msg)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rate = 48000
+    paths = []
+    for actor, emotion, statement, repetition, intensity in grid[:n_files]:
+        name = ravdess_name(actor, emotion, statement, repetition, intensity)
+        file_seed = _seed_int([seed, actor, emotion, statement, repetition, intensity])
+        rng = _rng([file_seed, 7])
+        low, high, tempo, level = _EMOTION_PROSODY[emotion]
+        base = (165.0 if actor % 2 == 0 else 100.0) * rng.uniform(0.9, 1.1)
+        strong = intensity == 2
+        seconds = float(rng.uniform(2.0, 4.0))
+        data = voiced(
+            round(seconds * rate),
+            1,
+            sample_rate=rate,
+            seed=file_seed,
+            pitch=(base * low, base * high * (1.15 if strong else 1.0)),
+            syllables_per_second=tempo * (1.1 if strong else 1.0),
+            level=min(0.95, level * (1.3 if strong else 1.0)),
+        )
+        target = folder / f"Actor_{actor:02d}" if actor_folders else folder
+        target.mkdir(parents=True, exist_ok=True)
+        paths.append(write(target / name, "wav_pcm16", sample_rate=rate, data=data))
+    return paths

@@ -1,0 +1,97 @@
+"""The one loop: block size never changes the answer (streaming equals one-shot)."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+import soxr
+
+import audiodecode
+from audiodecode import _pipeline
+
+
+@pytest.fixture(params=[1, 17, 509, 4096, 1 << 20], ids=lambda b: f"block{b}")
+def block_frames(request, monkeypatch):
+    monkeypatch.setattr(_pipeline, "BLOCK_FRAMES", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(sr=None, mono=True), dict(sr=None, mono=False), dict(sr=16000, mono=True),
+    dict(sr=16000, mono=False), dict(sr=8000, mono=True, offset=0.1, duration=0.05),
+], ids=lambda k: "-".join(f"{a}{b}" for a, b in k.items()))
+@pytest.mark.parametrize("kind", ["wav_pcm16", "flac_16", "mp3"])
+def test_block_size_does_not_change_the_result(short_corpus, kind, kwargs, block_frames):
+    """Whatever the block size, the array is librosa's."""
+    path = short_corpus[kind]
+    y, sr = audiodecode.load(path, **kwargs)
+    y_ref, sr_ref = librosa.load(path, **kwargs)
+    np.testing.assert_array_equal(y, y_ref, strict=True)
+    assert sr == sr_ref
+
+
+@pytest.mark.parametrize("channels", [1, 2, 6])
+@pytest.mark.parametrize("chunk", [1, 17, 509, 44100])
+def test_soxr_stream_equals_one_shot_per_channel(channels, chunk):
+    """The property the pipeline relies on: ResampleStream == librosa's per-channel resample."""
+    rng = np.random.default_rng(channels)
+    x = rng.uniform(-0.5, 0.5, (9001, channels)).astype(np.float32)
+    stream = soxr.ResampleStream(44100, 16000, channels, dtype=np.float32, quality="soxr_hq")
+    parts = [stream.resample_chunk(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+    parts.append(stream.resample_chunk(x[:0], last=True))
+    y = np.concatenate(parts)
+    for c in range(channels):
+        np.testing.assert_array_equal(y[:, c], soxr.resample(x[:, c].copy(), 44100, 16000))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [2, 3, 4, 5, 6, 7, 8, 9, 12, 16])
+def test_blockwise_downmix_equals_librosa_to_mono(channels, dtype):
+    """Our downmix, block by block, equals librosa.to_mono on the whole (channels, n) array."""
+    rng = np.random.default_rng(channels)
+    x = rng.uniform(-1, 1, (10007, channels)).astype(dtype)
+    x[:5] = -0.0  # signed zeros
+    whole = librosa.to_mono(x.T)
+    out = np.empty(len(x), dtype)
+    for i in range(0, len(x), 333):
+        _pipeline.downmix(x[i : i + 333], out[i : i + 333])
+    np.testing.assert_array_equal(out, whole, strict=True)
+
+
+def test_unknown_res_type_is_a_value_error(short_corpus):
+    with pytest.raises(ValueError, match="res_type"):
+        audiodecode.load(short_corpus["wav_pcm16"], sr=16000, res_type="best")
+
+
+@pytest.mark.parametrize("sr", [0, -16000, float("nan"), float("inf"), "16000"])
+def test_bad_sr_is_a_value_error(short_corpus, sr):
+    with pytest.raises(ValueError, match="sr="):
+        audiodecode.load(short_corpus["wav_pcm16"], sr=sr)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float16, "complex64", "nonsense"])
+def test_non_float_dtype_is_a_value_error(short_corpus, dtype):
+    with pytest.raises(ValueError, match="dtype"):
+        audiodecode.load(short_corpus["wav_pcm16"], dtype=dtype)
+
+
+def test_unknown_backend_is_a_value_error(short_corpus):
+    with pytest.raises(ValueError, match="backend"):
+        audiodecode.load(short_corpus["wav_pcm16"], backend="gstreamer")
+
+
+@pytest.mark.parametrize("backend", ["wav", "sndfile", "pyav"])
+def test_every_backend_reads_pcm_wav_identically(short_corpus, backend):
+    path = short_corpus["wav_pcm16"]
+    y, _ = audiodecode.load(path, sr=None, mono=False, backend=backend)
+    y_ref, _ = audiodecode.load(path, sr=None, mono=False, backend="sndfile")
+    np.testing.assert_array_equal(y, y_ref, strict=True)
+
+
+def test_missing_optional_resampler_names_the_package(short_corpus, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "samplerate", None)
+    with pytest.raises(ImportError, match="pip install samplerate"):
+        audiodecode.load(short_corpus["wav_pcm16"], sr=16000, res_type="sinc_best")

@@ -1,0 +1,104 @@
+"""Inputs are told apart once, and the container is sniffed from bytes, not names."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import audiodecode
+from audiodecode._source import open_source, sniff
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "wav"),
+        (b"RF64\xff\xff\xff\xffWAVEds64", "wav"),
+        (b"FORM\x00\x00\x00\x00AIFFCOMM", "aiff"),
+        (b"FORM\x00\x00\x00\x00AIFCFVER", "aiff"),
+        (b"fLaC\x00\x00\x00\x22", "flac"),
+        (b"OggS\x00\x02", "ogg"),
+        (b"ID3\x04\x00\x00", "mp3"),
+        (b"\xff\xfb\x90\x64", "mp3"),
+        (b"\xff\xf1\x50\x80", "aac"),
+        (b"\x00\x00\x00\x20ftypM4A ", "mp4"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", "matroska"),
+        (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"), "asf"),
+        (b"\x0b\x77\x12\x34", "ac3"),
+        (b"#!AMR\n\x3c", "amr"),
+        (b"caff\x00\x01", "caf"),
+        (b"hello world", "unknown"),
+        (b"", "unknown"),
+    ],
+)
+def test_sniff(head, kind):
+    assert sniff(head) == kind
+
+
+def test_missing_path_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError) as excinfo:
+        audiodecode.load(tmp_path / "nope.wav")
+    assert "nope.wav" in str(excinfo.value)
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        audiodecode.load(tmp_path)
+
+
+def test_text_mode_file_gets_a_helpful_type_error(tmp_path):
+    path = tmp_path / "x.wav"
+    path.write_text("not audio")
+    with path.open() as handle, pytest.raises(TypeError, match="'rb'"):
+        audiodecode.load(handle)
+
+
+def test_unsupported_argument_type():
+    with pytest.raises(TypeError, match="expected a path"):
+        audiodecode.load([1, 2, 3])
+
+
+def test_container_is_sniffed_not_guessed_from_the_name(corpus, tmp_path):
+    misnamed = tmp_path / "actually_flac.mp3"
+    misnamed.write_bytes(corpus["flac_16"].read_bytes())
+    assert audiodecode.info(misnamed).format == "flac"
+    y1, _ = audiodecode.load(misnamed, sr=None)
+    y2, _ = audiodecode.load(corpus["flac_16"], sr=None)
+    assert (y1 == y2).all()
+
+
+def test_non_seekable_file_object_is_buffered(corpus):
+    data = corpus["wav_pcm16"].read_bytes()
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self._inner = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def readinto(self, buffer):
+            chunk = self._inner.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    y_pipe, _ = audiodecode.load(Pipe(), sr=None)
+    y_path, _ = audiodecode.load(corpus["wav_pcm16"], sr=None)
+    assert (y_pipe == y_path).all()
+
+
+def test_bytes_source_is_named_in_errors():
+    with pytest.raises(audiodecode.AudioDecodeError, match="<bytes>"):
+        audiodecode.load(b"definitely not audio" * 10)
+
+
+def test_source_closes_only_what_it_opened(corpus):
+    handle = corpus["wav_pcm16"].open("rb")
+    with open_source(handle) as source:
+        assert source.fileobj is handle
+    assert not handle.closed
+    handle.close()
