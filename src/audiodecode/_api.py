@@ -211,7 +211,8 @@ def _stream(
     block_size = (block_length - 1) * hop_length + frame_length
     advance = block_length * hop_length
     with open_source(path) as source:
-        source.owned = source.soundfile is None  # librosa.stream leaves a caller's SoundFile open
+        if source.soundfile is not None:
+            source.owned = False  # librosa.stream leaves a caller's SoundFile open
         with open_reader(source, backend) as reader:
             if sr is not None:
                 _check_native_step(advance, sr, reader.sample_rate)
@@ -297,7 +298,8 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
     """
     _check_backend(backend)
     with open_source(path) as source:
-        source.owned = source.soundfile is None
+        if source.soundfile is not None:
+            source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend) as reader:
             return AudioInfo(
                 sample_rate=reader.sample_rate,

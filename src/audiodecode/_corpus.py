@@ -635,7 +635,14 @@ def write(
 def _write_soundfile(path: Path, kind: Kind, data: np.ndarray, rate: int) -> None:
     import soundfile
 
-    soundfile.write(path, data, rate, format=kind.format, subtype=kind.subtype)
+    # libsndfile 1.2's Vorbis encoder crashes the process on one large write (a 60 s stereo
+    # buffer is enough); writing in blocks avoids it and gives the same file.
+    block = 1 << 15
+    with soundfile.SoundFile(
+        path, "w", rate, data.shape[1], format=kind.format, subtype=kind.subtype
+    ) as f:
+        for start in range(0, max(len(data), 1), block):
+            f.write(data[start : start + block])
 
 
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}

@@ -1,0 +1,92 @@
+"""``info`` reads headers and container metadata only: its cost does not grow with length."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import audiodecode
+from audiodecode import _corpus
+
+
+class CountingBytesIO(io.BytesIO):
+    """A file object that counts the bytes a reader takes from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        n = super().readinto(buffer)
+        self.bytes_read += n
+        return n
+
+
+@pytest.fixture(scope="module")
+def long_and_short(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lengths")
+    kinds = ["wav_pcm16", "flac_16", "mp3", "ogg_vorbis", "ogg_opus", "m4a_aac", "webm_opus",
+             "wma", "aiff_pcm16"]
+    return {
+        kind: {
+            seconds: _corpus.write(folder / f"{kind}_{seconds}{_corpus.KINDS[kind].extension}",
+                                   kind, seconds=seconds)
+            for seconds in (1, 60)
+        }
+        for kind in kinds
+    }
+
+
+@pytest.mark.parametrize("kind", ["wav_pcm16", "flac_16", "mp3", "ogg_vorbis", "ogg_opus",
+                                  "m4a_aac", "webm_opus", "wma", "aiff_pcm16"])
+def test_info_does_not_read_the_audio(long_and_short, kind):
+    """On a 60 s file, info reads a bounded number of bytes, a small fraction of the file."""
+    counts = {}
+    for seconds, path in long_and_short[kind].items():
+        data = path.read_bytes()
+        handle = CountingBytesIO(data)
+        details = audiodecode.info(handle)
+        assert not handle.closed
+        assert details.duration == pytest.approx(seconds, rel=0.05)
+        counts[seconds] = (handle.bytes_read, len(data))
+    read_long, size_long = counts[60]
+    assert read_long < 128 * 1024
+    assert read_long < size_long / 5
+
+
+def test_info_fields(corpus):
+    wav = audiodecode.info(corpus["wav_pcm24"])
+    assert (wav.format, wav.codec, wav.bits_per_sample, wav.backend) == (
+        "wav", "pcm_s24le", 24, "wav")
+    flac = audiodecode.info(corpus["flac_16"])
+    assert (flac.format, flac.bits_per_sample, flac.frames_exact) == ("flac", 16, True)
+    mp3 = audiodecode.info(corpus["mp3"])
+    assert (mp3.format, mp3.codec, mp3.bits_per_sample) == ("mp3", "mp3", None)
+    m4a = audiodecode.info(corpus["m4a_aac"])
+    assert (m4a.codec, m4a.backend, m4a.channels) == ("aac", "pyav", 2)
+
+
+def test_info_is_frozen(corpus):
+    details = audiodecode.info(corpus["wav_pcm16"])
+    with pytest.raises(AttributeError):
+        details.frames = 0
+
+
+def test_info_leaves_a_caller_soundfile_open(corpus):
+    import soundfile as sf
+
+    with sf.SoundFile(corpus["flac_16"]) as handle:
+        assert audiodecode.get_samplerate(handle) == handle.samplerate
+        assert not handle.closed
+
+
+@pytest.mark.parametrize("name", ["empty", "text_as_wav", "random_bytes"])
+def test_info_on_non_audio_raises_our_error(edge_files, name):
+    with pytest.raises(audiodecode.AudioDecodeError):
+        audiodecode.info(edge_files[name])
