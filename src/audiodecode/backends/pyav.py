@@ -1,0 +1,634 @@
+"""FFmpeg, in-process, through PyAV: every container and codec FFmpeg reads.
+
+What this reader returns is, sample for sample, what a plain PyAV loop returns::
+
+    for frame in container.decode(audio=0): ...
+
+Encoder delay and padding are trimmed inside libavformat/libavcodec (edit lists, skip-samples
+and discard-padding side data) because we decode through the ordinary demux/decode path, the
+one ``ffmpeg -i FILE -f f32le -`` uses too. (Sample counts depend on the libav* version: the
+same MKV/AAC file gives 1024 samples more through FFmpeg 5.1's CLI than through FFmpeg 8.1.)
+
+Seeking
+-------
+A seek must return exactly the samples a decode from frame 0 returns at that position. That
+is only possible after ``container.seek`` when the decoder's output depends on a *bounded*
+window of preceding packets and on nothing else. Measured and read from the decoders:
+
+* intra-only lossless codecs (PCM, FLAC, ALAC, WavPack, TTA) decode every packet on its own;
+* MPEG audio layers I-III and Vorbis need a bounded history (MP3: the bit reservoir and the
+  synthesis window; Vorbis: one block overlap), so a fixed pre-roll makes them exact;
+* AAC is *never* exact after a seek: perceptual noise substitution (PNS, on by default in
+  FFmpeg's own encoder and common elsewhere) draws from a random-number generator whose state
+  carries over from the first packet of the stream; a seek continues from a different state.
+  AC-3/E-AC-3 (mantissa dithering) and WMA (noise coding) have the same kind of state, and
+  Opus/CELT carries IIR filter state that converges only approximately;
+* every other codec is assumed unsafe.
+
+The position of the first frame after a seek comes from its timestamp, which must map to an
+exact sample index. That holds only for demuxers whose timestamps count samples (MP4/MOV
+``stts``, FLAC frame headers, PCM containers; Ogg granule positions only for Vorbis: FLAC in
+Ogg comes out a page late) and only when the time base resolves single samples. Matroska/WebM
+and ASF store milliseconds; the MP3 and raw ADTS/AC-3 demuxers *estimate* the timestamp after
+a seek from the byte offset. Timestamps are also checked against the decoded sample count on
+every frame, and a seek whose placement disagrees with them falls back to the start.
+
+Everything else decodes forward to the target, dropping samples without converting them:
+from the current position when the target is ahead, else from the start of a freshly opened
+file (``container.seek(0)`` is not a fresh start: seeking AAC in MP4 or MP3 back to 0 did not
+reproduce a fresh decode). That is what ``librosa.load`` itself does for these files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import av
+import numpy as np
+
+from .._source import sniff
+from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
+from ._base import Decline, Reader
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .._source import Source
+
+__all__ = ["PyAVReader"]
+
+# Sample format -> (numpy dtype of the decoded data, planar, scale, offset). Integers are
+# mapped to float as libsndfile and FFmpeg's swresample both do it: convert the integer to
+# the output type (round-to-nearest), subtract the offset, multiply by a power of two.
+_SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool, float | None, int]] = {
+    "flt": (np.dtype(np.float32), False, None, 0),
+    "fltp": (np.dtype(np.float32), True, None, 0),
+    "dbl": (np.dtype(np.float64), False, None, 0),
+    "dblp": (np.dtype(np.float64), True, None, 0),
+    "s16": (np.dtype(np.int16), False, 2.0**-15, 0),
+    "s16p": (np.dtype(np.int16), True, 2.0**-15, 0),
+    "s32": (np.dtype(np.int32), False, 2.0**-31, 0),
+    "s32p": (np.dtype(np.int32), True, 2.0**-31, 0),
+    "s64": (np.dtype(np.int64), False, 2.0**-63, 0),
+    "s64p": (np.dtype(np.int64), True, 2.0**-63, 0),
+    "u8": (np.dtype(np.uint8), False, 2.0**-7, 128),
+    "u8p": (np.dtype(np.uint8), True, 2.0**-7, 128),
+}
+
+# Codecs whose decoded output depends on nothing but a bounded window of earlier packets,
+# with the number of samples of decoded history (at the stream's rate) that a seek decodes
+# and drops before the target. See the module docstring for why the others are absent.
+_MPEG_AUDIO_PREROLL = 32 * 1152  # MP3 bit reservoir (<= 511 bytes, so up to ~21 small
+# frames back at 8 kbit/s) plus the 512-tap synthesis window: 32 frames is ample.
+_SEEKABLE_CODECS: dict[str, int] = {
+    "flac": 0,
+    "alac": 0,
+    "wavpack": 0,
+    "tta": 0,
+    "mp1": _MPEG_AUDIO_PREROLL,
+    "mp2": _MPEG_AUDIO_PREROLL,
+    "mp3": _MPEG_AUDIO_PREROLL,
+    "vorbis": 4 * 8192,  # the longest Vorbis block is 8192 samples; its overlap is half
+}
+# Demuxer -> the codecs for which its timestamps after a seek are exact sample counts (given
+# a time base fine enough, checked separately). MP4/MOV: ``stts`` durations. Ogg: granule
+# positions, but the first packets after a seek are placed right only for codecs whose packet
+# durations the demuxer computes (Vorbis); for FLAC in Ogg they come out a page late. WAV-like
+# containers: byte offsets, which count samples only for PCM. ``None`` stands for any PCM.
+_EXACT_SEEK_TIMESTAMPS: dict[str, frozenset[str | None]] = {
+    "mov": frozenset({None, "alac", "flac", "mp1", "mp2", "mp3"}),
+    "ogg": frozenset({"vorbis"}),
+    "flac": frozenset({"flac"}),
+    "wav": frozenset({None}),
+    "w64": frozenset({None}),
+    "aiff": frozenset({None}),
+}
+
+# A forward seek closer than this (in seconds, plus the pre-roll) just decodes forward.
+_NEAR_SECONDS = 1.0
+# How many times a seek that lands after the wanted pre-roll point is retried further back.
+_SEEK_ATTEMPTS = 3
+
+# av.open keyword arguments; PyAV < 19 decodes metadata strictly by default, and a tag that
+# is not UTF-8 must not make an audio file unreadable (we never look at the metadata).
+_OPEN_KWARGS: dict[str, Any] = {"metadata_errors": "replace"}
+
+
+def _open_container(source: Source) -> av.container.InputContainer:
+    """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate."""
+    global _OPEN_KWARGS
+    kwargs: dict[str, Any] = dict(_OPEN_KWARGS)
+    if source.path is not None:
+        target: Any = source.path
+    else:
+        target = source.fileobj
+        # av reads sequentially from the current position but seeks to absolute offsets:
+        # byte 0 of the object must be byte 0 of the file.
+        target.seek(0)
+        # Bytes handed to us are one file. Without this, a playlist or reference inside them
+        # (an ``ffconcat`` list, HLS, DASH) makes FFmpeg open other files, relative to the
+        # working directory, or URLs. ``data:`` URIs carry their bytes inline.
+        kwargs["container_options"] = {"protocol_whitelist": "data"}
+    try:
+        container = av.open(target, "r", **kwargs)
+    except TypeError as exc:
+        if "metadata_errors" not in str(exc) or "metadata_errors" not in _OPEN_KWARGS:
+            raise
+        # PyAV >= 19 dropped the argument (and decodes metadata leniently itself).
+        _OPEN_KWARGS = {}
+        kwargs.pop("metadata_errors")
+        if source.fileobj is not None:
+            source.fileobj.seek(0)
+        container = av.open(target, "r", **kwargs)
+    return cast("av.container.InputContainer", container)
+
+
+def _format_name(container: av.container.InputContainer) -> str:
+    names = container.format.name.split(",")
+    if names[0] == "mov":
+        # One demuxer reads QuickTime and the whole ISO family; the brand tells them apart.
+        brand = container.metadata.get("major_brand", "").strip()
+        return "mov" if brand == "qt" else "mp4"
+    return names[0]
+
+
+def _bits_per_sample(stream: av.audio.stream.AudioStream, codec: str) -> int | None:
+    """Bits per raw sample of a lossless codec, when FFmpeg (or its extradata) says."""
+    ctx = stream.codec_context
+    if not ctx.codec.lossless:
+        return None
+    bits = getattr(ctx, "bits_per_raw_sample", 0)  # PyAV >= 19
+    if bits:
+        return int(bits)
+    match = re.fullmatch(r"pcm_[suf](\d+)(?:[lb]e)?(?:_planar)?", codec)
+    if match:
+        return int(match.group(1))
+    extradata = ctx.extradata or b""
+    if codec == "alac" and len(extradata) >= 36 and extradata[4:8] == b"alac":
+        return extradata[17]  # ALACSpecificConfig.bitDepth
+    if codec == "flac" and len(extradata) >= 34:
+        # STREAMINFO: 5 bits of (bits per sample - 1) straddle bytes 12 and 13
+        return (((extradata[12] & 1) << 4) | (extradata[13] >> 4)) + 1
+    return {"s16": 16, "s16p": 16, "u8": 8, "u8p": 8}.get(ctx.format.name if ctx.format else "")
+
+
+def _message(exc: BaseException) -> str:
+    """An exception as words: FFmpeg's message without its errno number."""
+    if isinstance(exc, av.FFmpegError) and exc.strerror:
+        return str(exc.strerror)
+    return str(exc) or type(exc).__name__
+
+
+class _Restart(Exception):
+    """Internal: a pts-based seek could not be trusted; decode from the start instead."""
+
+
+class PyAVReader(Reader):
+    """Read the first audio stream of anything FFmpeg opens.
+
+    Parameters
+    ----------
+    source : Source
+        A local path or a seekable binary file object (``soundfile`` sources decline).
+
+    Raises
+    ------
+    Decline
+        The source is an open ``soundfile.SoundFile``.
+    UnsupportedFormatError
+        FFmpeg does not recognise the data, it has no audio stream, or no decoder for it.
+    CorruptAudioError
+        The container is recognised but broken, or its first audio packet does not decode.
+    """
+
+    name = "pyav"
+
+    def __init__(self, source: Source) -> None:
+        super().__init__(source)
+        if source.soundfile is not None:
+            msg = "an open soundfile.SoundFile is read by the sndfile backend"
+            raise Decline(msg)
+        self._container: av.container.InputContainer | None = None
+        self._frames_iter: Iterator[av.AudioFrame] | None = None
+        self._pending: av.AudioFrame | None = None  # decoded, partly returned frame
+        self._pending_off = 0  # frames of ``_pending`` already returned
+        self._pos = 0  # index of the next frame readinto returns
+        self._eof = False
+        self._error: AudioDecodeError | None = None  # a decode error, raised again until seek
+        self._count: int | None = None  # exact length, once known
+        self._closed = False
+        self.channels = 0  # set from the first decoded frame
+        self._pts_ok = False  # may pts place a frame after container.seek? (_setup_seeking)
+        self._seek_check = False  # raise _Restart on a pts mismatch while placing a seek
+        # how the last seek was served: "none", "forward", "pts" or "restart" (for tests)
+        self._last_seek = "none"
+        try:
+            self._open()
+            self._describe()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _fail(self, cls: type[AudioDecodeError], reason: str) -> AudioDecodeError:
+        return cls(self.source.name, reason, self.name)
+
+    def _open(self) -> None:
+        """Open the container and the decoder, positioned before the first frame."""
+        try:
+            container = _open_container(self.source)
+        except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
+            if self.source.path is not None:
+                for builtin in (FileNotFoundError, PermissionError, IsADirectoryError):
+                    if isinstance(exc, builtin):
+                        # the file itself cannot be opened: an OS error, not a format problem
+                        raise builtin(exc.errno, exc.strerror, self.source.path) from exc
+            raise self._open_error(exc) from exc
+        self._container = container
+        audio = container.streams.audio
+        if not audio:
+            raise self._fail(UnsupportedFormatError, "no audio stream in the file")
+        stream = audio[0]
+        if stream.codec_context is None:
+            raise self._fail(UnsupportedFormatError, "FFmpeg has no decoder for its audio codec")
+        # Video, subtitles, other audio tracks: let the demuxer skip their packets unread.
+        for other in container.streams:
+            if other.index != stream.index:
+                try:
+                    other.discard = av.stream.Discard.all
+                except (AttributeError, ValueError):  # pragma: no cover - old PyAV
+                    pass
+        self._stream = stream
+        self._frames_iter = container.decode(stream)
+
+    def _open_error(self, exc: BaseException) -> AudioDecodeError:
+        """Classify an ``av.open`` failure: broken data of a known kind, or not ours at all."""
+        try:
+            kind = sniff(self.source.head())
+        except (OSError, ValueError):
+            kind = "unknown"
+        detail = _message(exc)
+        if kind != "unknown":
+            reason = f"looks like {kind} but FFmpeg cannot read it: {detail}"
+            return self._fail(CorruptAudioError, reason)
+        return self._fail(UnsupportedFormatError, f"FFmpeg does not recognise the data: {detail}")
+
+    def _describe(self) -> None:
+        """Fill in the public attributes; decodes the first frame (cheap, and authoritative)."""
+        container, stream = self._container, self._stream
+        assert container is not None
+        ctx = stream.codec_context
+        self.format = _format_name(container)
+        self.codec = ctx.codec.canonical_name
+        self.bits_per_sample = _bits_per_sample(stream, self.codec)
+        # The decoder, not the container header, decides the output: HE-AAC doubles the
+        # header's rate, parametric stereo turns mono into stereo.
+        first = self._pull()
+        if first is not None:
+            self.sample_rate = int(first.sample_rate)
+            self.channels = int(first.layout.nb_channels)
+            self._pending, self._pending_off = first, 0
+        else:
+            self.sample_rate = int(ctx.sample_rate or 0)
+            self.channels = int(ctx.channels or 0)
+            self._count = 0
+        if self.sample_rate <= 0 or self.channels <= 0:
+            raise self._fail(CorruptAudioError, "the audio stream has no sample rate or channels")
+        self._setup_seeking(first)
+        self.frames = self._estimate_frames()
+        self.frames_exact = self._count is not None
+        if self._count is not None:
+            self.frames = self._count
+
+    def _estimate_frames(self) -> int:
+        """Length from the container's metadata, without decoding (see ``count_frames``)."""
+        stream, container = self._stream, self._container
+        assert container is not None
+        rate = self.sample_rate
+        if stream.duration is not None and stream.duration > 0 and stream.time_base:
+            return round(stream.duration * stream.time_base * rate)
+        if container.duration is not None and container.duration > 0:
+            return round(container.duration * rate / av.time_base)
+        frame_size = stream.codec_context.frame_size
+        if stream.frames and frame_size:
+            return int(stream.frames * frame_size)
+        return 0
+
+    def _setup_seeking(self, first: av.AudioFrame | None) -> None:
+        """Decide whether ``container.seek`` can be made sample-exact for this stream."""
+        self._preroll = _SEEKABLE_CODECS.get(self.codec)
+        if self._preroll is None and self.codec.startswith("pcm_"):
+            self._preroll = 0
+        tb = self._stream.time_base
+        demuxer = self._container.format.name.split(",")[0] if self._container else ""
+        codec_key = None if self.codec.startswith("pcm_") else self.codec
+        self._pts_ok = (
+            self._preroll is not None
+            and codec_key in _EXACT_SEEK_TIMESTAMPS.get(demuxer, ())
+            and first is not None
+            and first.pts is not None
+            and tb is not None
+            and tb > 0
+            # each tick must be a whole fraction 1/n of a sample, or timestamps are rounded
+            and (tb.denominator % (tb.numerator * self.sample_rate)) == 0
+        )
+        if self._pts_ok:
+            assert first is not None
+            assert tb is not None
+            # pts * num / den = sample index + base
+            self._pts_num = tb.numerator * self.sample_rate
+            self._pts_den = tb.denominator
+            assert first.pts is not None
+            base, rem = divmod(first.pts * self._pts_num, self._pts_den)
+            self._base = int(base)
+            self._pts_ok = rem == 0
+
+    # -- decoding --------------------------------------------------------------------------
+
+    def _pull(self) -> av.AudioFrame | None:
+        """The next decoded frame (its first sample is frame ``self._pos``), or None at EOF."""
+        if self._error is not None:
+            raise self._error
+        if self._eof or self._frames_iter is None:
+            return None
+        try:
+            frame = next(self._frames_iter)
+        except StopIteration:
+            self._eof = True
+            if self._count is None:
+                self._count = self._pos
+            return None
+        except (av.FFmpegError, ValueError, EOFError) as exc:
+            self._error = self._fail(
+                CorruptAudioError, f"decoding failed near frame {self._pos}: {_message(exc)}"
+            )
+            raise self._error from exc
+        except OSError as exc:  # the caller's file object failed
+            self._error = self._fail(
+                AudioDecodeError, f"read error near frame {self._pos}: {_message(exc)}"
+            )
+            raise self._error from exc
+        if (
+            frame.samples
+            and self.channels
+            and (frame.sample_rate != self.sample_rate or frame.layout.nb_channels != self.channels)
+        ):
+            # ffmpeg's CLI would insert a resampler here; librosa never sees such a stream
+            self._error = self._fail(
+                CorruptAudioError,
+                f"the stream changes from {self.channels} channels at {self.sample_rate} Hz "
+                f"to {frame.layout.nb_channels} at {frame.sample_rate} Hz near frame "
+                f"{self._pos}; such streams are not supported",
+            )
+            raise self._error
+        if (
+            self._pts_ok
+            and frame.pts is not None
+            and frame.pts * self._pts_num != (self._pos + self._base) * self._pts_den
+        ):
+            # Sequential decoding is the ground truth; a timestamp that disagrees with it
+            # means this stream's timestamps cannot place a frame after a seek.
+            self._pts_ok = False
+            if self._seek_check:
+                raise _Restart
+        return frame
+
+    def readinto(self, out: np.ndarray) -> int:
+        """Decode up to ``len(out)`` frames into ``out``; see :meth:`Reader.readinto`."""
+        if self._closed:
+            msg = "I/O operation on a closed reader"
+            raise ValueError(msg)
+        if out.ndim != 2 or out.shape[1] != self.channels or not out.flags.c_contiguous:
+            msg = f"out must be a C-contiguous (k, {self.channels}) array, got {out.shape}"
+            raise ValueError(msg)
+        if out.dtype not in (np.float32, np.float64):
+            msg = f"out must be float32 or float64, got {out.dtype}"
+            raise TypeError(msg)
+        want = out.shape[0]
+        written = 0
+        while written < want:
+            frame = self._pending
+            if frame is None:
+                frame = self._pull()
+                if frame is None:
+                    break
+                self._pending, self._pending_off = frame, 0
+            off = self._pending_off
+            n = min(frame.samples - off, want - written)
+            if n > 0:
+                layout = _SAMPLE_FORMATS.get(frame.format.name)
+                if layout is None:
+                    reason = f"FFmpeg decodes to sample format {frame.format.name!r}, not read here"
+                    raise self._fail(UnsupportedFormatError, reason)
+                _copy_frame(frame, layout, off, n, out[written : written + n])
+                written += n
+                self._pos += n
+                off += n
+            if off >= frame.samples:
+                self._pending = None
+            else:
+                self._pending_off = off
+        return written
+
+    def _skip(self, n: int) -> None:
+        """Drop the next ``n`` frames (fewer at EOF) without converting them."""
+        while n > 0:
+            frame = self._pending
+            if frame is None:
+                frame = self._pull()
+                if frame is None:
+                    return
+                self._pending, self._pending_off = frame, 0
+            k = min(frame.samples - self._pending_off, n)
+            n -= k
+            self._pos += k
+            self._pending_off += k
+            if self._pending_off >= frame.samples:
+                self._pending = None
+
+    # -- positioning -----------------------------------------------------------------------
+
+    def tell(self) -> int:
+        """The frame the next ``readinto`` starts at."""
+        return self._pos
+
+    def seek(self, frame: int) -> None:
+        """Make the next ``readinto`` start at ``frame``, exactly as a decode from 0 would.
+
+        A target past the end leaves the reader at the end (``readinto`` then returns 0).
+        """
+        if self._closed:
+            msg = "I/O operation on a closed reader"
+            raise ValueError(msg)
+        target = int(frame)
+        if target < 0:
+            msg = f"cannot seek to a negative frame ({target})"
+            raise ValueError(msg)
+        if self._count is not None:
+            target = min(target, self._count)
+        if target == self._pos and self._error is None:
+            self._last_seek = "none"
+            return
+        near = (self._preroll or 0) + int(_NEAR_SECONDS * self.sample_rate)
+        ahead = target - self._pos
+        if self._error is None and 0 <= ahead and (ahead <= near or not self._pts_ok):
+            # Decoding forward is exact, and cheaper than a seek plus its pre-roll.
+            self._last_seek = "forward"
+            self._skip(ahead)
+            return
+        if self._pts_ok and target > near and self._seek_by_pts(target):
+            self._last_seek = "pts"
+            return
+        self._last_seek = "restart"
+        self._restart()
+        self._skip(target)
+
+    def _restart(self) -> None:
+        """Reopen the file: the only way back to a decoder state identical to a fresh open."""
+        self._close_container()
+        self._pending, self._pending_off = None, 0
+        self._pos = 0
+        self._eof = False
+        self._error = None
+        try:
+            self._open()
+        except BaseException:
+            self._close_container()
+            raise
+
+    def _seek_by_pts(self, target: int) -> bool:
+        """Seek with ``container.seek`` and place the result by timestamp; False to give up."""
+        assert self._container is not None
+        assert self._preroll is not None
+        margin = self._preroll
+        for _ in range(_SEEK_ATTEMPTS):
+            start = target - margin
+            if start <= 0:
+                return False
+            # the timestamp of frame ``start`` in the stream's time base, rounded down
+            ts = (start + self._base) * self._pts_den // self._pts_num
+            self._pending, self._pending_off = None, 0
+            self._eof = False
+            self._error = None
+            self._drop_decoder_iterator()
+            try:
+                self._container.seek(ts, stream=self._stream, backward=True)
+                self._frames_iter = self._container.decode(self._stream)
+                first = next(self._frames_iter, None)
+            except (av.FFmpegError, OSError, ValueError, EOFError):
+                # e.g. the FLAC demuxer refuses (EPERM) targets in its last frames
+                return False
+            if first is None:
+                return False
+            if first.pts is None:
+                self._pts_ok = False  # no timestamps after a seek: never try again
+                return False
+            index, rem = divmod(first.pts * self._pts_num, self._pts_den)
+            index -= self._base
+            if rem or index < 0:
+                self._pts_ok = False  # a timestamp that is not a sample index
+                return False
+            if index == 0:
+                # Back at the very start: start trimming may differ from a fresh open.
+                return False
+            if index > start:
+                # Landed after the pre-roll point (sparse index, Ogg page granularity).
+                margin = 4 * margin + int(self.sample_rate)
+                continue
+            self._pos = int(index)
+            self._pending, self._pending_off = first, 0
+            self._seek_check = True
+            try:
+                self._skip(target - self._pos)
+            except (_Restart, AudioDecodeError):
+                # _Restart: the timestamps disagree with the decoded sample count (``_pull``
+                # has switched timestamp seeking off for good). A decode error right after a
+                # seek may be the seek's doing: a decode from the start decides.
+                return False
+            finally:
+                self._seek_check = False
+            return True
+        return False
+
+    def count_frames(self) -> int:
+        """The exact number of frames: decodes the rest of the stream the first time.
+
+        The position is kept (by seeking back). Afterwards ``frames`` is exact too.
+        """
+        if self._count is None:
+            if self._closed:
+                msg = "I/O operation on a closed reader"
+                raise ValueError(msg)
+            here = self._pos
+            self._skip(1 << 62)
+            if self._count is None:  # pragma: no cover - _pull sets it at EOF
+                self._count = self._pos
+            self.frames, self.frames_exact = self._count, True
+            self.seek(here)
+        return self._count
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def _drop_decoder_iterator(self) -> None:
+        frames_iter, self._frames_iter = self._frames_iter, None
+        close = getattr(frames_iter, "close", None)
+        if close is not None:
+            # run the generator's cleanup now, while the container it reads is still open
+            close()
+
+    def _close_container(self) -> None:
+        self._pending = None
+        self._drop_decoder_iterator()
+        container, self._container = self._container, None
+        if container is not None:
+            container.close()
+
+    def close(self) -> None:
+        """Close the container (never the caller's file object). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._close_container()
+
+
+def _copy_frame(
+    frame: av.AudioFrame,
+    layout: tuple[np.dtype[Any], bool, float | None, int],
+    off: int,
+    n: int,
+    dst: np.ndarray,
+) -> None:
+    """Write frames ``off:off + n`` of ``frame`` into ``dst`` (``(n, channels)``), as float.
+
+    The samples go from views of FFmpeg's buffers straight into ``dst``: one pass, no
+    intermediate array. A plane's buffer may be longer than the frame; ``count`` bounds it.
+    """
+    dtype, planar, scale, offset = layout
+    planes: Any = frame.planes  # buffer-protocol objects that numpy's stubs do not list
+    if planar:
+        for channel, plane in enumerate(planes):
+            src = np.frombuffer(plane, dtype, count=off + n)[off:]
+            _convert(src, dst[:, channel], scale, offset)
+    else:
+        channels = dst.shape[1]
+        src = np.frombuffer(planes[0], dtype, count=(off + n) * channels)[off * channels :]
+        _convert(src.reshape(n, channels), dst, scale, offset)
+
+
+def _convert(src: np.ndarray, dst: np.ndarray, scale: float | None, offset: int) -> None:
+    if scale is None:
+        if src.dtype.itemsize > dst.dtype.itemsize:
+            # double -> float rounds to nearest; out of float range is +-inf, as in C (and
+            # FFmpeg, and libsndfile), without numpy's overflow warning
+            with np.errstate(over="ignore", invalid="ignore"):
+                dst[...] = src
+        else:
+            dst[...] = src
+    elif offset:
+        np.subtract(src, offset, out=dst, dtype=dst.dtype, casting="unsafe")
+        dst *= scale
+    else:
+        # the integer is converted to the output type first (round-to-nearest), then scaled
+        # by a power of two, which is exact: FFmpeg's and libsndfile's order of operations
+        np.multiply(src, scale, out=dst, dtype=dst.dtype, casting="unsafe")
