@@ -19,6 +19,7 @@ integrations are imported when first used.
 
 from __future__ import annotations
 
+import os as _os
 from typing import TYPE_CHECKING, Any
 
 from ._api import get_duration, get_samplerate, info, load, stream
@@ -54,3 +55,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
+
+
+# AUDIODECODE_PATCH_LIBROSA=1 patches librosa on import (audiodecode.compat); unset, nothing loads.
+if _os.environ.get("AUDIODECODE_PATCH_LIBROSA") == "1":
+    from .compat import patch_librosa as _patch_librosa
+
+    _patch_librosa(verbose=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
+
+# Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
+_LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
 
 
 def _check_sr(sr: float | None) -> None:
@@ -112,6 +117,11 @@ def load(
     >>> y.shape, y.dtype, sr
     ((16000,), dtype('float32'), 16000)
     """
+    if _LOAD_WITH_LIBROSA:
+        from .compat import load_with_librosa
+
+        return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
+                                 dtype=dtype, res_type=res_type)
     _check_sr(sr)
     resolved_dtype = _check_dtype(dtype)
     if sr is not None:
@@ -266,6 +276,7 @@ def _frame_blocks(
         pending = pending[advance:]
 
 
+@functools.cache
 def _legacy_block_rule() -> bool:
     from importlib.metadata import PackageNotFoundError, version
 

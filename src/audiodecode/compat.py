@@ -1,0 +1,879 @@
+"""Run existing librosa code through audiodecode, without changing it.
+
+Two lines at the top of a program (or ``audiodecode run script.py``, or
+``AUDIODECODE_PATCH_LIBROSA=1``) and every ``librosa.load`` in it returns the same array,
+decoded by audiodecode::
+
+    import audiodecode.compat
+    audiodecode.compat.patch_librosa()
+
+    import librosa
+    y, sr = librosa.load("speech.wav")   # decoded by audiodecode, bit for bit librosa's array
+
+:func:`patch_librosa` replaces four functions, wherever a program reaches them:
+``librosa.load``, ``librosa.get_duration``, ``librosa.get_samplerate`` and ``librosa.stream``,
+as attributes of ``librosa``, ``librosa.core`` and ``librosa.core.audio``, and as names that
+other modules bound with ``from librosa import load`` (under any alias) before the patch.
+Every other librosa function is left alone. :func:`unpatch_librosa` puts the originals back,
+:func:`librosa_patched` does both around a ``with`` block, :func:`is_patched` tells.
+
+Which calls audiodecode answers
+-------------------------------
+A patched function hands a call to audiodecode only where audiodecode gives librosa's answer;
+everything else goes to the original librosa function, unchanged:
+
+=====================================================  ===========================================
+call                                                    answered by
+=====================================================  ===========================================
+``load`` with ``dtype`` float32/float64 and a           audiodecode
+``res_type`` ``librosa.resample`` knows
+``load`` with any other ``dtype`` (int16, float16...)   librosa
+``load`` with an unknown ``res_type``                   librosa (and its ``ParameterError``)
+``load`` of an ``audioread`` object (librosa 0.11)      librosa
+``load``/``stream`` with a negative ``offset``,         librosa (0.11 seeks before the start
+on librosa < 1.0                                        and fails; 1.0 counts from the end)
+``stream`` with ``duration=0`` on librosa < 1.0         librosa (0.11 reads it as "to the end")
+``get_duration(path=...)``, ``get_samplerate(path)``    audiodecode (the header, no decoding)
+``get_duration(y=...)`` / ``get_duration(S=...)``       librosa (arithmetic: nothing to decode)
+``stream`` with a non-soxr ``res_type``, or             librosa (its ``ParameterError``)
+a non-positive length
+``stream`` without ``sr=`` on librosa 1.0               librosa (its decorator warns that the
+                                                        default changes in 1.1)
+a parameter audiodecode does not know, given a          librosa
+value other than its default (a future librosa's)
+arguments that do not fit the signature                 librosa (its ``TypeError``)
+anything audiodecode fails on (a missing file, a        librosa, from the start: same result or
+damaged one, an ``offset`` past the end...)             same exception as without the patch
+=====================================================  ===========================================
+
+The last row makes errors librosa's own: code that catches ``soundfile.LibsndfileError`` or
+``librosa.util.exceptions.ParameterError`` keeps working. (A file descriptor or an open
+``soundfile.SoundFile`` has been consumed by then, so for those audiodecode's exception
+propagates instead.) The ``audiodecode.compat`` logger says at DEBUG level which calls fell
+back, and why.
+
+One difference is deliberate. For a file libsndfile cannot read (AAC/M4A, WMA, video...)
+librosa 0.11 warns and falls back to audioread, which runs the ``ffmpeg`` program and hands back
+16-bit samples; librosa 1.0 raises. Patched, both decode it in-process through FFmpeg's
+libraries (PyAV) at full precision: no warning, no ``ffmpeg`` binary needed, not the same
+samples as audioread's.
+
+Limits of the rebinding
+-----------------------
+A reference to ``librosa.load`` taken *before* the patch is replaced where it is a global name
+of a module (``from librosa import load``, ``from librosa import load as lr_load``): the patch
+scans the namespaces in ``sys.modules`` for the original function objects (5-10 ms with
+librosa, scipy and numba loaded). References held anywhere else keep the original: a default argument
+(``def f(loader=librosa.load)``), a class attribute, a dict or list, a ``functools.partial``, a
+closure. Bind those after the patch, or call through the module (``librosa.load(...)``).
+A reference taken *during* the patch calls the original again after :func:`unpatch_librosa`.
+Processes started with ``spawn``/``forkserver`` import librosa afresh and are not patched
+(``fork``, Linux's default before Python 3.14, inherits the patch).
+
+Environment switches
+--------------------
+``AUDIODECODE_BACKEND=librosa``
+    Rollback without a code change: :func:`audiodecode.load` calls ``librosa.load``
+    (:func:`load_with_librosa`), and the patched functions call librosa's own. Read once, at
+    import.
+``AUDIODECODE_PATCH_LIBROSA=1``
+    ``import audiodecode`` patches librosa, quietly (importing librosa then).
+
+The wrappers keep librosa's names, docstrings and signatures (``functools.wraps``), so
+``inspect.signature(librosa.load)``, ``help(librosa.load)`` and pickling by reference still work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import inspect
+import logging
+import math
+import os
+import statistics
+import sys
+import threading
+import time
+import types
+import warnings
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _api
+from ._resample import RES_TYPES, SOXR_TYPES
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ._source import AudioSource
+
+__all__ = [
+    "BACKEND_ENV",
+    "PATCHED_FUNCTIONS",
+    "PATCH_ENV",
+    "BackendComparison",
+    "compare_backends",
+    "is_patched",
+    "librosa_patched",
+    "load_with_librosa",
+    "patch_librosa",
+    "unpatch_librosa",
+]
+
+#: The librosa functions :func:`patch_librosa` replaces.
+PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
+
+#: ``AUDIODECODE_BACKEND=librosa`` sends every load back to librosa (a rollback switch).
+BACKEND_ENV = "AUDIODECODE_BACKEND"
+#: ``AUDIODECODE_PATCH_LIBROSA=1`` patches librosa when audiodecode is imported.
+PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
+
+# Read once: a deployment sets it before starting the program, and the patched functions
+# then pay nothing per call to honour it.
+_ROLLBACK = os.environ.get(BACKEND_ENV, "").strip().lower() == "librosa"
+
+_INSTALL_HINT = "pip install librosa  (or pip install 'audiodecode[librosa]')"
+
+_logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# the patch
+
+
+@dataclass
+class _Binding:
+    """One name in one namespace that the patch rebound, and what was there before."""
+
+    namespace: dict[str, Any]
+    module_name: str
+    key: str
+    previous: Any  # _ABSENT when the name was not in the namespace (a lazy package attribute)
+    wrapper: Callable[..., Any]
+
+
+_ABSENT = object()
+
+
+@dataclass
+class _PatchState:
+    active: bool = False
+    librosa_version: str = ""
+    #: librosa < 1.0 has its own rules for negative offsets and ``duration=0`` (see routers).
+    legacy_librosa: bool = False
+    #: librosa 1.0 wraps ``stream`` in ``future_default(sr)``, which warns when sr is left out.
+    stream_is_decorated: bool = False
+    originals: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    bindings: list[_Binding] = field(default_factory=list)
+
+
+_STATE = _PatchState()
+_LOCK = threading.RLock()
+
+
+def patch_librosa(verbose: bool = True) -> None:
+    """Make ``librosa.load``, ``get_duration``, ``get_samplerate`` and ``stream`` decode with
+    audiodecode.
+
+    The arrays are librosa's own, bit for bit; calls audiodecode would answer differently go
+    to librosa unchanged (see the module docstring for the list). Imports librosa if the
+    program has not yet. Calling it again does nothing.
+
+    Parameters
+    ----------
+    verbose : bool
+        Say once, on stderr, what was patched. (Not a warning: test suites that turn warnings
+        into errors keep passing.)
+
+    Raises
+    ------
+    ImportError
+        librosa is not installed; the message says how to install it.
+
+    See Also
+    --------
+    unpatch_librosa : Put librosa's functions back.
+    librosa_patched : The patch for the duration of a ``with`` block.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("tone.wav", np.sin(np.arange(44100) / 7).astype("float32"), 44100)
+    >>> from audiodecode.compat import patch_librosa, unpatch_librosa
+    >>> patch_librosa(verbose=False)
+    >>> import librosa
+    >>> y, sr = librosa.load("tone.wav")  # decoded by audiodecode
+    >>> y.shape, sr
+    ((22050,), 22050)
+    >>> unpatch_librosa()
+    """
+    with _LOCK:
+        if _STATE.active:
+            return
+        librosa = _import_librosa()
+        # Where librosa defines them; what a lazy ``librosa.load`` lookup would return.
+        defined = {name: getattr(sys.modules["librosa.core.audio"], name)
+                   for name in PATCHED_FUNCTIONS}
+        originals = _find_originals(defined)
+        wrappers = {id(obj): _make_wrapper(name, obj) for name, obj in originals.values()}
+        bindings = _rebind_module_globals(originals, wrappers)
+        # librosa and librosa.core resolve their attributes lazily (lazy_loader) and cache them
+        # on first access: where nothing has touched a name yet, set it, and remember to delete
+        # it again on unpatch so that the lazy lookup finds the original.
+        for package_name in _LAZY_PACKAGES:
+            namespace = _namespace(sys.modules[package_name])
+            assert namespace is not None  # both are imported by now
+            for name in PATCHED_FUNCTIONS:
+                if name not in namespace:
+                    wrapper = wrappers[id(defined[name])]
+                    namespace[name] = wrapper
+                    bindings.append(_Binding(namespace, package_name, name, _ABSENT, wrapper))
+        _STATE.active = True
+        _STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
+        _STATE.legacy_librosa = _major_version(_STATE.librosa_version) < 1
+        _STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
+        _STATE.originals = {name: _unwrapped(getattr(librosa, name)) for name in PATCHED_FUNCTIONS}
+        _STATE.bindings = bindings
+    if verbose:
+        print(_patch_message(bindings), file=sys.stderr)
+
+
+def unpatch_librosa() -> None:
+    """Put back librosa's own functions, exactly as they were (``librosa.load is original``).
+
+    Names that the patch rebound and that something else has rebound since are left alone.
+    Calling it when librosa is not patched does nothing.
+
+    Examples
+    --------
+    >>> from audiodecode.compat import is_patched, patch_librosa, unpatch_librosa
+    >>> patch_librosa(verbose=False)
+    >>> unpatch_librosa()
+    >>> is_patched()
+    False
+    """
+    with _LOCK:
+        if not _STATE.active:
+            return
+        for binding in reversed(_STATE.bindings):
+            if binding.namespace.get(binding.key, _ABSENT) is not binding.wrapper:
+                continue
+            if binding.previous is _ABSENT:
+                del binding.namespace[binding.key]
+            else:
+                binding.namespace[binding.key] = binding.previous
+        _STATE.active = False
+        _STATE.bindings = []
+        _STATE.originals = {}
+
+
+def is_patched() -> bool:
+    """Whether :func:`patch_librosa` is in effect.
+
+    Examples
+    --------
+    >>> from audiodecode.compat import is_patched, librosa_patched
+    >>> with librosa_patched():
+    ...     is_patched()
+    True
+    """
+    return _STATE.active
+
+
+@contextlib.contextmanager
+def librosa_patched(verbose: bool = False) -> Iterator[None]:
+    """Patch librosa for the duration of a ``with`` block.
+
+    On exit librosa is unpatched, unless it was already patched on entry (so blocks nest).
+
+    Parameters
+    ----------
+    verbose : bool
+        As in :func:`patch_librosa`; quiet by default, since a block may run many times.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf, librosa
+    >>> sf.write("tone.wav", np.sin(np.arange(44100) / 7).astype("float32"), 44100)
+    >>> with librosa_patched():
+    ...     y, sr = librosa.load("tone.wav", sr=None)
+    >>> y.shape, sr
+    ((44100,), 44100)
+    """
+    was_patched = is_patched()
+    patch_librosa(verbose=verbose)
+    try:
+        yield
+    finally:
+        if not was_patched:
+            unpatch_librosa()
+
+
+def _import_librosa() -> types.ModuleType:
+    try:
+        librosa = importlib.import_module("librosa")
+        importlib.import_module("librosa.core.audio")
+    except ModuleNotFoundError as exc:
+        if exc.name != "librosa":
+            raise  # librosa is there but something it needs is not: its own message says what
+        msg = f"audiodecode.compat needs librosa, which is not installed: {_INSTALL_HINT}"
+        raise ImportError(msg, name="librosa") from None
+    return librosa
+
+
+_LAZY_PACKAGES = ("librosa", "librosa.core")
+
+
+def _find_originals(
+    defined: dict[str, Callable[..., Any]],
+) -> dict[int, tuple[str, Callable[..., Any]]]:
+    """The function objects to replace, by ``id``, with their librosa name.
+
+    Usually one object per name, librosa.core.audio's; more when something has rebound
+    ``librosa.load`` or ``librosa.core.load`` to a wrapper of its own: each then gets a wrapper
+    that calls it. Only names already in the lazy packages' namespaces are looked at, so
+    that finding them does not change those namespaces.
+    """
+    found = {id(function): (name, function) for name, function in defined.items()}
+    for package_name in _LAZY_PACKAGES:
+        namespace = _namespace(sys.modules[package_name]) or {}
+        for name in PATCHED_FUNCTIONS:
+            if name in namespace:
+                found.setdefault(id(namespace[name]), (name, namespace[name]))
+    return found
+
+
+def _major_version(version: str) -> int:
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _unwrapped(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The original behind one of our wrappers (``__wrapped__`` is set by functools.wraps)."""
+    original: Callable[..., Any] = getattr(function, "__wrapped__")  # noqa: B009 - for mypy
+    return original
+
+
+def _namespace(module: Any) -> dict[str, Any] | None:
+    """A module's globals, without triggering a lazy module's load (``object.__getattribute__``)."""
+    if not isinstance(module, types.ModuleType):
+        return None
+    try:
+        namespace = object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        return None
+    return namespace if isinstance(namespace, dict) else None
+
+
+def _rebind_module_globals(
+    originals: dict[int, tuple[str, Callable[..., Any]]],
+    wrappers: dict[int, Callable[..., Any]],
+) -> list[_Binding]:
+    """Replace every module-global reference to an original by its wrapper."""
+    targets = set(originals)
+    bindings = []
+    for module_name, module in list(sys.modules.items()):
+        namespace = _namespace(module)
+        # The C-level disjointness test skips the ~99% of modules that hold none of the
+        # originals without a Python-level loop over their names.
+        if namespace is None or targets.isdisjoint(map(id, list(namespace.values()))):
+            continue
+        for key, value in list(namespace.items()):
+            if id(value) in targets and value is originals[id(value)][1]:
+                namespace[key] = wrappers[id(value)]
+                bindings.append(_Binding(namespace, module_name, key, value, wrappers[id(value)]))
+    return bindings
+
+
+def _patch_message(bindings: list[_Binding]) -> str:
+    functions = ", ".join(PATCHED_FUNCTIONS[:-1]) + f" and {PATCHED_FUNCTIONS[-1]}"
+    elsewhere = sorted({b.module_name for b in bindings if not b.module_name.startswith("librosa")})
+    also = f" (also rebound in {', '.join(elsewhere)})" if elsewhere else ""
+    if _ROLLBACK:
+        effect = f"are patched{also}, but {BACKEND_ENV}=librosa is set: librosa answers every call"
+    else:
+        effect = f"now decode with audiodecode{also}"
+    return (
+        f"audiodecode: librosa {_STATE.librosa_version}'s {functions} {effect}. "
+        "Undo with audiodecode.compat.unpatch_librosa()."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the wrappers
+
+# What a router returns when librosa should answer the call.
+_DEFER = object()
+
+Router = Callable[[inspect.BoundArguments, Callable[[], Any]], Any]
+
+
+def _make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(original)  # follows __wrapped__ to the undecorated function
+    router = _ROUTERS[name]
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _STATE.active and not _ROLLBACK:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                pass  # librosa raises its own TypeError below
+            else:
+                result = router(bound, lambda: original(*args, **kwargs))
+                if result is not _DEFER:
+                    return result
+        return original(*args, **kwargs)
+
+    wrapper.__doc__ = (
+        f"[Patched by audiodecode.compat.patch_librosa: decodes with audiodecode where it "
+        f"gives librosa's answer, see help(audiodecode.compat).]\n\n{original.__doc__ or ''}"
+    )
+    return wrapper
+
+
+def _options(bound: inspect.BoundArguments, known: frozenset[str]) -> dict[str, Any] | None:
+    """librosa's arguments (defaults filled in), or None if one is unknown and not default.
+
+    Filling in librosa's own defaults, rather than relying on audiodecode's, keeps the answer
+    right even if a librosa release changes a default.
+    """
+    parameters = bound.signature.parameters
+    bound.apply_defaults()
+    options = {}
+    for key, value in bound.arguments.items():
+        if key in known:
+            options[key] = value
+        elif value is not parameters[key].default:
+            return None
+    return options
+
+
+def _float_dtype(dtype: Any) -> bool:
+    if dtype is None:  # np.dtype(None) is float64, but soundfile refuses None
+        return False
+    try:
+        return np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+    except TypeError:
+        return False
+
+
+def _is_audioread_object(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "audioread"
+
+
+def _rewinder(source: Any) -> Callable[[], None] | None:
+    """How to give ``source`` to librosa after audiodecode failed on it; None if it cannot be.
+
+    Paths and bytes are read afresh. A caller's file object is put back where it stood. A
+    file descriptor or ``SoundFile`` has been closed or moved by the failed attempt.
+    """
+    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return lambda: None
+    soundfile = sys.modules.get("soundfile")
+    if isinstance(source, int) or (soundfile and isinstance(source, soundfile.SoundFile)):
+        return None
+    try:
+        if callable(getattr(source, "seekable", None)) and not source.seekable():
+            return None
+        position = source.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return lambda: source.seek(position)
+
+
+def _answer_or_defer(
+    name: str, source: Any, answer: Callable[[], Any], call_librosa: Callable[[], Any]
+) -> Any:
+    """audiodecode's answer; librosa's (result or exception) when audiodecode raises."""
+    rewind = _rewinder(source)
+    try:
+        return answer()
+    except Exception as exc:  # any failure: librosa gives its own answer
+        if rewind is None:
+            raise
+        _logger.debug("librosa.%s: audiodecode failed (%r); librosa answers", name, exc)
+    rewind()
+    return call_librosa()
+
+
+_LOAD_OPTIONS = frozenset({"path", "sr", "mono", "offset", "duration", "dtype", "res_type"})
+
+
+def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
+    options = _options(bound, _LOAD_OPTIONS)
+    if (
+        options is None
+        or _is_audioread_object(options["path"])
+        or not _float_dtype(options["dtype"])
+        or (options["sr"] is not None and options["res_type"] not in RES_TYPES)
+        or (_STATE.legacy_librosa and _negative(options["offset"]))
+    ):
+        return _DEFER
+    path = options.pop("path")
+    return _answer_or_defer("load", path, lambda: _api.load(path, **options), call_librosa)
+
+
+def _negative(offset: Any) -> bool:
+    try:
+        return bool(offset < 0)
+    except TypeError:
+        return False
+
+
+def _route_get_duration(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
+    options = _options(bound, frozenset({"y", "sr", "S", "n_fft", "hop_length", "center", "path"}))
+    if options is None or options["path"] is None:
+        return _DEFER
+    path = options["path"]
+    return _answer_or_defer("get_duration", path, lambda: _api.info(path).duration, call_librosa)
+
+
+def _route_get_samplerate(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
+    options = _options(bound, frozenset({"path"}))
+    if options is None or _is_audioread_object(options["path"]):
+        return _DEFER
+    path = options["path"]
+    return _answer_or_defer("get_samplerate", path, lambda: _api.get_samplerate(path),
+                            call_librosa)
+
+
+_STREAM_OPTIONS = frozenset({
+    "path", "block_length", "frame_length", "hop_length", "sr", "mono", "offset", "duration",
+    "fill_value", "res_type", "dtype",
+})
+
+
+def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
+    if _STATE.stream_is_decorated and "sr" not in bound.arguments:
+        return _DEFER  # librosa's decorator warns that sr's default changes: let it
+    options = _options(bound, _STREAM_OPTIONS)
+    if (
+        options is None
+        or not _float_dtype(options["dtype"])
+        or options.get("res_type", "soxr_hq") not in SOXR_TYPES  # librosa 0.11 has no res_type
+        or (_STATE.legacy_librosa and (_negative(options["offset"]) or options["duration"] == 0))
+    ):
+        return _DEFER
+    path = options.pop("path")
+    try:
+        blocks = _api.stream(path, **options)  # validates now; reads on the first next()
+    except (ValueError, TypeError):
+        return _DEFER  # librosa raises its ParameterError, at the first next() as it does
+    return _stream_or_defer(blocks, path, call_librosa)
+
+
+def _stream_or_defer(
+    blocks: Generator[np.ndarray, None, None], path: Any, call_librosa: Callable[[], Any]
+) -> Generator[np.ndarray, None, None]:
+    """audiodecode's blocks; librosa's stream instead if audiodecode fails before the first."""
+    rewind = _rewinder(path)
+    try:
+        try:
+            first = next(blocks)
+        except StopIteration:
+            return
+        except Exception as exc:  # any failure: librosa gives its own answer
+            if rewind is None:
+                raise
+            _logger.debug("librosa.stream: audiodecode failed (%r); librosa answers", exc)
+            rewind()
+            yield from call_librosa()
+            return
+        yield first
+        yield from blocks
+    finally:
+        blocks.close()
+
+
+_ROUTERS: dict[str, Router] = {
+    "load": _route_load,
+    "get_duration": _route_get_duration,
+    "get_samplerate": _route_get_samplerate,
+    "stream": _route_stream,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# librosa's own functions, patched or not
+
+
+def _original(name: str) -> Callable[..., Any]:
+    """librosa's own function, never the patch's wrapper."""
+    with _LOCK:
+        if _STATE.active:
+            return _STATE.originals[name]
+    librosa = _import_librosa()
+    function: Callable[..., Any] = getattr(librosa, name)
+    return function
+
+
+def load_with_librosa(
+    path: AudioSource,
+    *,
+    sr: float | None = 22050,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    dtype: DTypeLike = np.float32,
+    res_type: str = "soxr_hq",
+) -> tuple[np.ndarray, float]:
+    """Decode with librosa's own ``librosa.load``, even while librosa is patched.
+
+    ``AUDIODECODE_BACKEND=librosa`` routes :func:`audiodecode.load` here: a deployment can go
+    back to librosa without a code change.
+
+    Parameters
+    ----------
+    path, sr, mono, offset, duration, dtype, res_type
+        As in :func:`audiodecode.load` (and ``librosa.load``).
+
+    Returns
+    -------
+    y : np.ndarray
+    sr : number
+
+    Raises
+    ------
+    ImportError
+        librosa is not installed.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("tone.wav", np.sin(np.arange(16000) / 5).astype("float32"), 16000)
+    >>> y, sr = load_with_librosa("tone.wav", sr=None)
+    >>> y.shape, sr
+    ((16000,), 16000)
+    """
+    result: tuple[np.ndarray, float] = _original("load")(
+        path, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type
+    )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# compare_backends
+
+
+@dataclass(frozen=True)
+class BackendComparison:
+    """Timings and agreement of ``librosa.load`` and :func:`audiodecode.load` on one file.
+
+    Times are medians over the timed iterations, in seconds, per call.
+    """
+
+    path: str
+    sr: float | None
+    iterations: int
+    #: Median seconds per ``audiodecode.load`` call.
+    audiodecode_seconds: float
+    #: The decoder audiodecode used: ``"wav"``, ``"sndfile"`` or ``"pyav"``.
+    audiodecode_backend: str
+    #: Samples per channel audiodecode returned.
+    audiodecode_length: int
+    #: Median seconds per ``librosa.load`` call; None when librosa cannot read the file.
+    librosa_seconds: float | None
+    #: Samples per channel librosa returned; None when it cannot read the file.
+    librosa_length: int | None
+    #: Same values, shape and dtype; None when librosa cannot read the file.
+    identical: bool | None
+    #: Largest absolute difference over the samples both returned.
+    max_abs_diff: float | None
+    #: Pearson correlation over the samples both returned (nan for constant signals).
+    correlation: float | None
+    #: Why librosa failed (``"LibsndfileError: ..."``), or None.
+    librosa_error: str | None = None
+    #: Warnings librosa gave on the way (0.11's fallback to audioread, for one).
+    librosa_warnings: tuple[str, ...] = ()
+    audiodecode_times: tuple[float, ...] = ()
+    librosa_times: tuple[float, ...] = ()
+
+    @property
+    def speedup(self) -> float | None:
+        """librosa's time over audiodecode's; None when librosa cannot read the file."""
+        if self.librosa_seconds is None:
+            return None
+        return self.librosa_seconds / self.audiodecode_seconds
+
+    def report(self) -> str:
+        """The comparison as a few readable lines (what :func:`compare_backends` prints)."""
+        rate = "native rate" if self.sr is None else f"sr={self.sr:g}"
+        lines = [f"{self.path} ({rate}, median of {self.iterations} calls each)"]
+        if self.librosa_seconds is None:
+            lines.append(f"  librosa.load      cannot read it: {self.librosa_error}")
+        else:
+            lines.append(f"  librosa.load      {_ms(self.librosa_seconds)}")
+        lines.append(
+            f"  audiodecode.load  {_ms(self.audiodecode_seconds)}  "
+            f"(backend: {self.audiodecode_backend})"
+        )
+        if self.speedup is not None:
+            lines.append(f"  speedup           {self.speedup:.1f}x")
+            verdict = "yes" if self.identical else "NO"
+            lines.append(f"  identical arrays  {verdict}")
+            lines.append(f"  max |difference|  {self.max_abs_diff:.3g}")
+            lines.append(f"  correlation       {self.correlation:.9f}")
+            lines.append(
+                f"  length            {self.librosa_length} (librosa), "
+                f"{self.audiodecode_length} (audiodecode) samples"
+            )
+        else:
+            lines.append(f"  length            {self.audiodecode_length} samples (audiodecode)")
+        lines.extend(f"  librosa warned    {message}" for message in self.librosa_warnings)
+        if _ROLLBACK:
+            lines.append(f"  note              {BACKEND_ENV}=librosa: audiodecode.load is librosa's")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:9.2f} ms"
+
+
+def compare_backends(
+    path: AudioSource, iterations: int = 5, sr: float | None = None, **load_kwargs: Any
+) -> BackendComparison:
+    """Time ``librosa.load`` against :func:`audiodecode.load` on one file and compare the arrays.
+
+    Each function is called once to warm up (imports, caches), then ``iterations`` times,
+    interleaved (alternating which goes first) so that both see the same machine state.
+    Prints a short report and returns the same figures. librosa's own ``load`` is used even
+    while librosa is patched. Where librosa cannot read the file the report says so and still
+    gives audiodecode's time.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or bytes
+        The file (anything both functions accept, read afresh on every call).
+    iterations : int > 0
+        Timed calls of each function.
+    sr : number > 0 or None
+        Passed to both; ``None`` (the default here) keeps the native rate, so only decoding
+        is timed. Pass ``sr=22050`` to include librosa's default resampling.
+    **load_kwargs
+        More arguments for both (``mono``, ``offset``, ``duration``, ``dtype``,
+        ``res_type``); ``backend`` goes to audiodecode only.
+
+    Returns
+    -------
+    BackendComparison
+
+    Raises
+    ------
+    ImportError
+        librosa is not installed.
+    AudioDecodeError
+        audiodecode cannot read the file.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("noise.flac", np.random.default_rng(0).uniform(-0.5, 0.5, 44100), 44100)
+    >>> result = compare_backends("noise.flac", iterations=2)  # doctest: +ELLIPSIS
+    noise.flac (native rate, median of 2 calls each)
+      librosa.load ...
+    >>> result.identical, result.audiodecode_backend
+    (True, 'sndfile')
+    """
+    if not isinstance(iterations, int) or iterations < 1:
+        msg = f"iterations={iterations!r} must be a positive integer"
+        raise ValueError(msg)
+    backend = load_kwargs.pop("backend", None)
+    librosa_load = _original("load")
+
+    def run_audiodecode() -> np.ndarray:
+        y, _ = _api.load(path, sr=sr, backend=backend, **load_kwargs)
+        return y
+
+    def run_librosa() -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # recorded once, during the warm-up
+            y: np.ndarray = librosa_load(path, sr=sr, **load_kwargs)[0]
+        return y
+
+    y_audiodecode = run_audiodecode()
+    y_librosa, librosa_error, librosa_warnings = _warm_up_librosa(
+        librosa_load, path, sr, load_kwargs
+    )
+    times: dict[str, list[float]] = {"audiodecode": [], "librosa": []}
+    runners = [("audiodecode", run_audiodecode)]
+    if y_librosa is not None:
+        runners.append(("librosa", run_librosa))
+    for i in range(iterations):
+        for label, run in runners if i % 2 == 0 else runners[::-1]:
+            start = time.perf_counter()
+            run()
+            times[label].append(time.perf_counter() - start)
+
+    comparison = BackendComparison(
+        path=_display_name(path),
+        sr=sr,
+        iterations=iterations,
+        audiodecode_seconds=statistics.median(times["audiodecode"]),
+        audiodecode_backend=_api.info(path, backend=backend).backend,
+        audiodecode_length=int(y_audiodecode.shape[-1]),
+        librosa_seconds=statistics.median(times["librosa"]) if times["librosa"] else None,
+        librosa_length=None if y_librosa is None else int(y_librosa.shape[-1]),
+        librosa_error=librosa_error,
+        librosa_warnings=librosa_warnings,
+        audiodecode_times=tuple(times["audiodecode"]),
+        librosa_times=tuple(times["librosa"]),
+        **_agreement(y_librosa, y_audiodecode),
+    )
+    print(comparison.report())
+    return comparison
+
+
+def _display_name(path: Any) -> str:
+    if isinstance(path, (str, os.PathLike)):
+        return os.fsdecode(path)
+    return f"<{type(path).__name__}>"
+
+
+def _warm_up_librosa(
+    librosa_load: Callable[..., Any], path: Any, sr: float | None, load_kwargs: dict[str, Any]
+) -> tuple[np.ndarray | None, str | None, tuple[str, ...]]:
+    """librosa's array (or why it has none) and the warnings it gave."""
+    y: np.ndarray | None = None
+    error: str | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            y = librosa_load(path, sr=sr, **load_kwargs)[0]
+        except Exception as exc:  # noqa: BLE001 - whatever librosa (or audioread) raises
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    # What librosa tells its users (UserWarning, FutureWarning), not the DeprecationWarnings
+    # its dependencies raise while being imported.
+    messages = tuple(dict.fromkeys(
+        " ".join(str(w.message).split()) for w in caught
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))
+    ))
+    return y, error, messages
+
+
+def _agreement(expected: np.ndarray | None, actual: np.ndarray) -> dict[str, Any]:
+    if expected is None:
+        return {"identical": None, "max_abs_diff": None, "correlation": None}
+    identical = (
+        expected.shape == actual.shape
+        and expected.dtype == actual.dtype
+        and bool(np.array_equal(expected, actual))
+    )
+    # Compare what both returned: the common length of the common channels.
+    a = np.atleast_2d(expected)
+    b = np.atleast_2d(actual)
+    channels, n = min(len(a), len(b)), min(a.shape[-1], b.shape[-1])
+    a = a[:channels, :n].astype(np.float64).ravel()
+    b = b[:channels, :n].astype(np.float64).ravel()
+    max_abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlation = float(np.corrcoef(a, b)[0, 1]) if a.size > 1 else math.nan
+    return {"identical": identical, "max_abs_diff": max_abs_diff, "correlation": correlation}

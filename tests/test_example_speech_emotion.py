@@ -1,0 +1,95 @@
+"""``examples/speech_emotion``: the three ways give the same feature matrix, bit for bit."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiodecode import _api, _corpus
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "speech_emotion"
+N_FILES = 8  # one per emotion
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example's ``run`` module, imported as the example imports its siblings."""
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        yield importlib.import_module("run")
+    finally:
+        sys.path.remove(str(EXAMPLE))
+        for name in ("run", "classic", "idiomatic"):
+            sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return _corpus.make_ravdess_folder(tmp_path_factory.mktemp("ravdess"), n_files=N_FILES)
+
+
+@pytest.fixture(scope="module")
+def results(example, clips):
+    return example.compare(clips, example.VARIANTS, repeat=1)
+
+
+def test_the_three_ways_give_identical_features(example, results):
+    assert list(results) == ["librosa", "librosa + patch", "audiodecode"]
+    reference = results["librosa"].features
+    assert reference.shape == (N_FILES, 210)
+    assert np.isfinite(reference).all()
+    for name in ("librosa + patch", "audiodecode"):
+        np.testing.assert_array_equal(results[name].features, reference, strict=True)
+    assert example.all_identical(results)
+
+
+def test_each_variant_times_its_phases(example, results):
+    for result in results.values():
+        assert list(result.seconds) == ["get_max_min", "load", "features"]
+        assert all(seconds > 0 for seconds in result.seconds.values())
+    table = example.table(results).splitlines()
+    cells = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table]
+    assert cells[0] == ["variant", "get_max_min", "load", "features", "total",
+                        "decoding speedup", "total speedup"]
+    assert [row[0] for row in cells[2:]] == list(results)
+    assert cells[2][-2:] == ["1.0x", "1.00x"]  # librosa against itself
+
+
+def test_all_identical_notices_a_difference(example, results):
+    changed = dict(results)
+    tweaked = results["audiodecode"].features.copy()
+    tweaked[0, 0] = np.nextafter(tweaked[0, 0], np.inf)
+    changed["audiodecode"] = example.Result(tweaked, results["audiodecode"].seconds)
+    assert not example.all_identical(changed)
+
+
+def test_the_patched_variant_decodes_with_audiodecode(example, clips, monkeypatch):
+    loads = []
+    real_load = _api.load
+
+    def counting_load(*args, **kwargs):
+        loads.append(args[0])
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(_api, "load", counting_load)
+    example.plain_librosa(clips[:2])
+    assert loads == []
+    example.librosa_with_patch(clips[:2])
+    assert loads == [*clips[:2], *clips[:2]]  # get_max_min, then the features pass
+
+
+def test_the_durations_from_headers_are_the_decoded_ones(example, clips):
+    assert example.idiomatic.get_max_min(clips) == example.classic.get_max_min(clips)
+
+
+def test_command_line(example, tmp_path, capsys):
+    assert example.main(["--n-files", "2", "--folder", str(tmp_path), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "2 clips in" in out
+    assert "| librosa + patch |" in out
+    assert "are identical, bit for bit" in out
+    assert len(list(tmp_path.glob("03-01-0?-0?-0?-0?-??.wav"))) == 2
