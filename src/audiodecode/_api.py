@@ -31,16 +31,21 @@ def _check_sr(sr: float | None) -> None:
         raise ValueError(msg)
 
 
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _check_dtype(dtype: DTypeLike) -> np.dtype:
+    if dtype is np.float32:  # the default: skip numpy's dtype machinery
+        return _FLOAT32
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
-    # ``dtype == None`` is true for float64 in numpy, so compare names, not dtypes.
-    if resolved is None or dtype is None or resolved.name not in ("float32", "float64"):
+    # ``dtype == None`` is true for float64 in numpy, so compare the scalar types.
+    if dtype is None or resolved is None or resolved.type not in (np.float32, np.float64):
         msg = f"dtype={dtype!r} must be np.float32 or np.float64"
         raise ValueError(msg)
-    return resolved
+    return _FLOAT32 if resolved.type is np.float32 else _FLOAT64
 
 
 def _check_backend(backend: str | None) -> None:

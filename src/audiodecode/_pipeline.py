@@ -10,7 +10,6 @@ decodes straight into the output array and nothing is copied.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,22 +23,40 @@ if TYPE_CHECKING:
 # "Until the decoder stops", for streams whose length is only estimated.
 UNBOUNDED = 1 << 62
 
+# Signals up to this many native frames (11 s at 48 kHz) are resampled by one soxr call,
+# which is faster than a stream for speech-length clips; longer ones stream block by block.
+ONE_SHOT_FRAMES = 1 << 19
+
 # Native frames decoded per step when the output cannot be written in place: big enough to
 # amortise per-call costs, small enough to stay in cache and bound memory.
 BLOCK_FRAMES = 1 << 16
 
 
-@dataclass(frozen=True)
 class Plan:
     """What to read from an open reader, and what to do with it."""
 
-    start_frame: int | None  # None: do not seek (librosa.load with offset == 0)
-    n_frames: int  # native frames to read at most (clipped to the stream when its length is known)
-    expected_frames: int  # native frames we expect to get: the size to allocate for
-    downmix: bool  # average the channels
-    out_channels: int
-    resampler: Resampler | None
-    dtype: np.dtype
+    # A plain class with slots: built on every load, where a frozen dataclass's __init__
+    # costs microseconds that the speech-clip benchmark can see.
+    __slots__ = ("downmix", "dtype", "expected_frames", "n_frames", "out_channels",
+                 "resampler", "start_frame")
+
+    def __init__(
+        self,
+        start_frame: int | None,
+        n_frames: int,
+        expected_frames: int,
+        downmix: bool,
+        out_channels: int,
+        resampler: Resampler | None,
+        dtype: np.dtype,
+    ) -> None:
+        self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
+        self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
+        self.expected_frames = expected_frames  # native frames expected: the size to allocate
+        self.downmix = downmix  # average the channels
+        self.out_channels = out_channels
+        self.resampler = resampler
+        self.dtype = dtype
 
     def output_frames(self, n_read: int, sr_in: float, sr_out: float | None) -> int:
         if self.resampler is None or sr_out is None:
@@ -100,7 +117,10 @@ class Run:
             reader.seek(plan.start_frame)
         remaining = plan.n_frames
         if into is None:
-            scratch = np.empty((min(BLOCK_FRAMES, max(remaining, 1)), reader.channels), plan.dtype)
+            block_frames = BLOCK_FRAMES
+            if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
+                block_frames = remaining  # one read, one resampling call (see ``whole`` below)
+            scratch = np.empty((min(block_frames, max(remaining, 1)), reader.channels), plan.dtype)
             mix_buffer = np.empty(len(scratch), plan.dtype) if plan.downmix else scratch[:0, 0]
         # A signal read in one block is resampled by one call, which soxr runs faster than a
         # stream; the samples are the same either way.

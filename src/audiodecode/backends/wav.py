@@ -10,6 +10,7 @@ layouts) makes it :class:`Decline`, and libsndfile reads the file instead.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import threading
 from typing import TYPE_CHECKING
@@ -177,6 +178,7 @@ class WavReader(Reader):
         return done
 
 
+_CHUNK_ID = re.compile(rb"[\x20-\x7e]{4}")  # four printable ASCII characters
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -197,7 +199,7 @@ def _scratch(nbytes: int) -> memoryview:
 
 
 def _is_chunk_id(chunk_id: bytes) -> bool:
-    return len(chunk_id) == 4 and all(32 <= c < 127 for c in chunk_id)
+    return _CHUNK_ID.fullmatch(chunk_id) is not None
 
 
 def _convert(raw: memoryview, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
@@ -224,5 +226,6 @@ def _convert(raw: memoryview, storage: np.dtype, bits: int | None, dest: np.ndar
         np.subtract(samples, float_type(128.0), out=dest, dtype=dest.dtype, casting="unsafe")
         dest *= float_type(1.0 / 128.0)
     else:
-        scale = float_type(2.0 ** -(8 * storage.itemsize - 1))
-        np.multiply(samples, scale, out=dest, dtype=dest.dtype, casting="unsafe")
+        # A cast then an in-place scaling measured faster than one casting multiply.
+        np.copyto(dest, samples, casting="unsafe")
+        np.multiply(dest, float_type(2.0 ** -(8 * storage.itemsize - 1)), out=dest)
