@@ -42,3 +42,13 @@ def test_version_and_public_names():
     for name in audiodecode.__all__:
         assert getattr(audiodecode, name) is not None
     assert "from audiodecode import load" in audiodecode.__doc__
+
+
+def test_batch_functions_are_exported_lazily():
+    import audiodecode
+    import audiodecode.batch
+
+    assert audiodecode.load_batch is audiodecode.batch.load_batch
+    assert audiodecode.imap is audiodecode.batch.imap
+    loaded = modules_after("import audiodecode")
+    assert "audiodecode.batch" not in loaded

@@ -29,6 +29,7 @@ from .errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
 
 if TYPE_CHECKING:
     from . import compat
+    from .batch import imap, load_batch
 
 __all__ = [
     "AudioDecodeError",
@@ -39,20 +40,26 @@ __all__ = [
     "compat",
     "get_duration",
     "get_samplerate",
+    "imap",
     "info",
     "load",
+    "load_batch",
     "stream",
 ]
 
-# Submodules with optional dependencies resolve on first attribute access (PEP 562).
+# Submodules with optional dependencies, and the batch functions (concurrent.futures costs
+# import time), resolve on first attribute access (PEP 562).
 _LAZY_SUBMODULES = frozenset({"compat", "batch", "torch", "ray", "cli"})
+_LAZY_FUNCTIONS = {"load_batch": "batch", "imap": "batch"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    import importlib
 
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_FUNCTIONS[name]}"), name)
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 
