@@ -22,3 +22,9 @@ def test_errors_are_runtime_errors():
     assert issubclass(AudioDecodeError, RuntimeError)
     assert issubclass(CorruptAudioError, AudioDecodeError)
     assert issubclass(UnsupportedFormatError, AudioDecodeError)
+
+
+def test_error_rebuilt_from_its_message_alone():
+    """PyTorch's DataLoader re-raises worker errors as ``type(exc)(message)``."""
+    err = AudioDecodeError("clip.wav: bad header [wav]")
+    assert str(err) == "clip.wav: bad header [wav]"

@@ -102,3 +102,11 @@ def test_source_closes_only_what_it_opened(corpus):
         assert source.fileobj is handle
     assert not handle.closed
     handle.close()
+
+
+def test_bytes_that_only_look_like_mp3_get_a_decode_error(tmp_path):
+    """libsndfile's odd "not a regular file" message is not the last word: FFmpeg tries too."""
+    path = tmp_path / "noise.bin"
+    path.write_bytes(b"\xff\xfb\x90\x64" + bytes(range(256)) * 40)
+    with pytest.raises(audiodecode.AudioDecodeError, match="noise.bin.*FFmpeg cannot read"):
+        audiodecode.load(path)

@@ -148,13 +148,18 @@ def _open_url(url: str) -> Source:
         )
         raise ImportError(msg) from None
     fs, fs_path = fsspec.core.url_to_fs(url)
-    if not fs.exists(fs_path):
-        raise FileNotFoundError(2, "No such file or directory", url)
-    if fs.isdir(fs_path):
-        raise IsADirectoryError(21, "Is a directory, not an audio file", url)
-    # fsspec's files read ahead in blocks and seek lazily: a reader that seeks fetches only
-    # the ranges it needs instead of downloading the whole object.
-    return Source(url, fileobj=fs.open(fs_path, "rb"), owned=True)
+    try:
+        # fsspec's files read ahead in blocks and seek lazily: a reader that seeks fetches
+        # only the ranges it needs instead of downloading the whole object. Opening directly
+        # costs one request on object stores, where exists() + isdir() + open() cost three.
+        remote = fs.open(fs_path, "rb")
+    except FileNotFoundError:
+        if fs.isdir(fs_path):
+            raise IsADirectoryError(21, "Is a directory, not an audio file", url) from None
+        raise FileNotFoundError(2, "No such file or directory", url) from None
+    except IsADirectoryError:
+        raise IsADirectoryError(21, "Is a directory, not an audio file", url) from None
+    return Source(url, fileobj=remote, owned=True)
 
 
 def sniff(head: bytes) -> str:

@@ -32,7 +32,9 @@ class AudioDecodeError(RuntimeError):
     'song.mp3: truncated frame [pyav]'
     """
 
-    def __init__(self, source: str, reason: str, backend: str | None = None) -> None:
+    def __init__(self, source: str, reason: str = "", backend: str | None = None) -> None:
+        # ``reason`` has a default because some frameworks rebuild an exception from its
+        # message alone (PyTorch's DataLoader does, for errors raised in its workers).
         # pickling rebuilds from ``args``: keep every field in it
         super().__init__(source, reason, backend)
         self.source = source
@@ -41,7 +43,8 @@ class AudioDecodeError(RuntimeError):
 
     def __str__(self) -> str:
         where = f" [{self.backend}]" if self.backend else ""
-        return f"{self.source}: {self.reason}{where}"
+        reason = f": {self.reason}" if self.reason else ""
+        return f"{self.source}{reason}{where}"
 
 
 class UnsupportedFormatError(AudioDecodeError):

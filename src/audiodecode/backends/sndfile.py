@@ -60,15 +60,11 @@ class SndfileReader(Reader):
                 source.fileobj.seek(0)
             try:
                 self._file = sf.SoundFile(target)
-            except sf.LibsndfileError as exc:
-                # libsndfile says "Format not recognised" for data it does not read at all;
-                # anything else means it knows the format but the file is damaged.
-                reason = exc.error_string
-                if "not recognised" in reason.lower() or "unsupported" in reason.lower():
-                    raise Decline(reason) from exc
-                raise CorruptAudioError(source.name, reason, self.name) from exc
-            except (RuntimeError, TypeError, ValueError) as exc:
-                raise Decline(str(exc)) from exc
+            except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+                # libsndfile could not even parse the header: the data may still be something
+                # FFmpeg reads (a codec libsndfile lacks, or bytes that only looked like MP3).
+                reason = exc.error_string if isinstance(exc, sf.LibsndfileError) else str(exc)
+                raise Decline(reason) from exc
         f = self._file
         self.sample_rate = f.samplerate
         self.channels = f.channels
