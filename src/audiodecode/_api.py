@@ -14,6 +14,7 @@ from ._info import AudioInfo
 from ._pipeline import Plan, Run, decode, plan
 from ._resample import SOXR_TYPES, check_res_type
 from ._source import AudioSource, open_source
+from ._span import check_span
 from .backends import BACKENDS, open_reader
 
 if TYPE_CHECKING:
@@ -52,6 +53,31 @@ def _check_backend(backend: str | None) -> None:
     if backend is not None and backend not in BACKENDS:
         msg = f"backend={backend!r}; expected one of {', '.join(BACKENDS)} or None"
         raise ValueError(msg)
+
+
+def check_load_arguments(
+    *,
+    sr: float | None = 22050,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    dtype: DTypeLike = np.float32,
+    res_type: str = "soxr_hq",
+    backend: str | None = None,
+) -> np.dtype:
+    """Validate :func:`load`'s keywords without opening anything; return the resolved dtype.
+
+    ``load`` checks ``offset``/``duration`` once it knows the file's length; callers that
+    validate up front for many files (``load_batch``) get those checked here too.
+    """
+    _check_sr(sr)
+    resolved_dtype = _check_dtype(dtype)
+    if sr is not None:
+        check_res_type(res_type)
+    _check_backend(backend)
+    if offset != 0.0 or duration is not None:
+        check_span(offset, duration)
+    return resolved_dtype
 
 
 def load(
@@ -127,11 +153,7 @@ def load(
 
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
-    _check_sr(sr)
-    resolved_dtype = _check_dtype(dtype)
-    if sr is not None:
-        check_res_type(res_type)
-    _check_backend(backend)
+    resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
     with open_source(path) as source, open_reader(source, backend) as reader:
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,

@@ -12,6 +12,16 @@ from __future__ import annotations
 import math
 
 
+def check_span(offset: float, duration: float | None) -> None:
+    """Raise ``ValueError`` for an offset or duration no file could satisfy."""
+    if not math.isfinite(offset):
+        msg = f"offset={offset} must be a finite number of seconds"
+        raise ValueError(msg)
+    if duration is not None and math.isnan(duration):
+        msg = f"duration={duration} must be a number of seconds or None"
+        raise ValueError(msg)
+
+
 def resolve_span(
     offset: float,
     duration: float | None,
@@ -40,12 +50,7 @@ def resolve_span(
     >>> resolve_span(0.0, None, 16000, 80000)
     (None, -1)
     """
-    if not math.isfinite(offset):
-        msg = f"offset={offset} must be a finite number of seconds"
-        raise ValueError(msg)
-    if duration is not None and math.isnan(duration):
-        msg = f"duration={duration} must be a number of seconds or None"
-        raise ValueError(msg)
+    check_span(offset, duration)
     start: int | None
     if offset > 0:
         start = int(offset * sample_rate)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import inspect
-import math
 import os
 import pickle
 import sys
@@ -44,8 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._api import _check_backend, _check_dtype, _check_sr, load
-from ._resample import check_res_type
+from ._api import check_load_arguments, load
 from .errors import AudioDecodeError
 
 if TYPE_CHECKING:
@@ -576,19 +574,8 @@ def _check_load_kwargs(load_kwargs: dict[str, Any]) -> None:
     except TypeError as exc:
         msg = f"{exc}; load_batch/imap pass these keywords to audiodecode.load"
         raise TypeError(msg) from None
-    arguments = {**{k: p.default for k, p in _LOAD_SIGNATURE.parameters.items()}, **bound.arguments}
-    _check_sr(arguments["sr"])
-    _check_dtype(arguments["dtype"])
-    if arguments["sr"] is not None:
-        check_res_type(arguments["res_type"])
-    _check_backend(arguments["backend"])
-    offset, duration = arguments["offset"], arguments["duration"]
-    if not math.isfinite(offset):
-        msg = f"offset={offset} must be a finite number of seconds"
-        raise ValueError(msg)
-    if duration is not None and math.isnan(duration):
-        msg = f"duration={duration} must be a number of seconds or None"
-        raise ValueError(msg)
+    bound.arguments.pop("path")
+    check_load_arguments(**bound.arguments)
 
 
 def _length_hint(paths: Iterable[Any]) -> int | None:
