@@ -95,3 +95,18 @@ def test_missing_optional_resampler_names_the_package(short_corpus, monkeypatch)
     monkeypatch.setitem(sys.modules, "samplerate", None)
     with pytest.raises(ImportError, match="pip install samplerate"):
         audiodecode.load(short_corpus["wav_pcm16"], sr=16000, res_type="sinc_best")
+
+
+def test_nested_runs_never_share_scratch(corpus, monkeypatch):
+    """A load inside a stream loop (both borrow per-thread scratch) leaves the stream intact."""
+    monkeypatch.setattr(_pipeline, "BLOCK_FRAMES", 1000)  # many scratch-backed chunks
+    kwargs = dict(block_length=2, frame_length=1024, hop_length=512, mono=True)
+    alone = list(audiodecode.stream(corpus["flac_16"], **kwargs))
+    nested = []
+    for block in audiodecode.stream(corpus["flac_16"], **kwargs):
+        audiodecode.load(corpus["wav_pcm16"], sr=16000)
+        audiodecode.load(corpus["mp3"], sr=None, mono=True)
+        nested.append(block)
+    assert len(nested) == len(alone)
+    for a, b in zip(nested, alone):
+        np.testing.assert_array_equal(a, b, strict=True)

@@ -9,6 +9,7 @@ decodes straight into the output array and nothing is copied.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -116,21 +117,33 @@ class Run:
         if plan.start_frame is not None:
             reader.seek(plan.start_frame)
         remaining = plan.n_frames
-        if into is None:
-            block_frames = BLOCK_FRAMES
-            if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
-                block_frames = remaining  # one read, one resampling call (see ``whole`` below)
-            scratch = np.empty((min(block_frames, max(remaining, 1)), reader.channels), plan.dtype)
-            mix_buffer = np.empty(len(scratch), plan.dtype) if plan.downmix else scratch[:0, 0]
+        borrowed: list[np.ndarray] = []
+        try:
+            if into is None:
+                block_frames = BLOCK_FRAMES
+                if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
+                    block_frames = remaining  # one read, one resampling call (``whole`` below)
+                block_frames = min(block_frames, max(remaining, 1))
+                scratch = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
+                mix_buffer = _borrow(borrowed, (block_frames,), plan.dtype)
+            yield from self._blocks(remaining, into if into is not None else scratch,
+                                    into is not None, mix_buffer if into is None else None)
+        finally:
+            _give_back(borrowed)
+
+    def _blocks(
+        self, remaining: int, buffer: np.ndarray, in_place: bool, mix_buffer: np.ndarray | None
+    ) -> Iterator[np.ndarray]:
+        reader, plan = self.reader, self.plan
         # A signal read in one block is resampled by one call, which soxr runs faster than a
         # stream; the samples are the same either way.
-        whole = plan.resampler is not None and remaining <= len(scratch)
+        whole = plan.resampler is not None and remaining <= len(buffer)
         while remaining > 0:
-            if into is not None:
+            if in_place:
                 # Decoding in place needs no scratch, so there is no reason to cut the read up.
-                target = into[self.frames_read : self.frames_read + remaining]
+                target = buffer[self.frames_read : self.frames_read + remaining]
             else:
-                target = scratch[: min(remaining, len(scratch))]
+                target = buffer[: min(remaining, len(buffer))]
             got = reader.readinto(target)
             if got == 0:
                 break
@@ -138,6 +151,7 @@ class Run:
             remaining -= got
             native = target[:got]
             if plan.downmix:
+                assert mix_buffer is not None
                 block = downmix(native, mix_buffer[:got])
             elif plan.out_channels == 1:
                 block = native[:, 0]
@@ -153,6 +167,40 @@ class Run:
                 break
         if plan.resampler is not None:
             yield plan.resampler.flush()
+
+
+class _ScratchPool(threading.local):
+    """Per-thread buffers that outlive one load.
+
+    A fresh scratch array costs its page faults on every call (about a third of a speech
+    clip's load at 16 kHz) and, in threads, the kernel serialises them. Buffers are borrowed
+    for one run and given back when it ends, so nested runs (a ``load`` inside a ``stream``
+    loop) never share one.
+    """
+
+    def __init__(self) -> None:
+        self.free: list[np.ndarray] = []
+
+
+_scratch_pool = _ScratchPool()
+_KEEP_BYTES = 16 << 20  # larger buffers are left to the garbage collector
+_KEEP_BUFFERS = 4
+
+
+def _borrow(borrowed: list[np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    free = _scratch_pool.free
+    index = next((i for i, buffer in enumerate(free) if buffer.nbytes >= nbytes), None)
+    raw = np.empty(max(nbytes, 1 << 12), np.uint8) if index is None else free.pop(index)
+    borrowed.append(raw)
+    return raw[:nbytes].view(dtype).reshape(shape)
+
+
+def _give_back(borrowed: list[np.ndarray]) -> None:
+    free = _scratch_pool.free
+    for raw in borrowed:
+        if raw.nbytes <= _KEEP_BYTES and len(free) < _KEEP_BUFFERS:
+            free.append(raw)
 
 
 def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
