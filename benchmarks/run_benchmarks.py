@@ -376,9 +376,19 @@ def main(argv: list[str] | None = None) -> int:
     print(_bench.table(["target", "figure", "status"], targets))
     if args.write:
         command = " ".join(["python", *sys.argv]) if argv is None else " ".join(argv)
-        args.write.write_text(render(report, targets, command, legacy, seconds))
+        # Sections measured by other scripts (batch loading, the example) follow a marker and
+        # are kept as they are.
+        kept = ""
+        if args.write.exists():
+            old = args.write.read_text()
+            if KEEP_MARKER in old:
+                kept = "\n" + old[old.index(KEEP_MARKER):]
+        args.write.write_text(render(report, targets, command, legacy, seconds) + kept)
         print(f"wrote {args.write}", file=sys.stderr)
     return 0
+
+
+KEEP_MARKER = "<!-- measured by other scripts: kept when this report is rewritten -->"
 
 
 def _run_legacy(python: str, folder: Path, iterations: int) -> dict[str, Any] | None:
