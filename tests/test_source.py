@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 import audiodecode
@@ -110,3 +111,25 @@ def test_bytes_that_only_look_like_mp3_get_a_decode_error(tmp_path):
     path.write_bytes(b"\xff\xfb\x90\x64" + bytes(range(256)) * 40)
     with pytest.raises(audiodecode.AudioDecodeError, match="noise.bin.*FFmpeg cannot read"):
         audiodecode.load(path)
+
+
+def test_file_object_with_only_read_and_seek(corpus):
+    """A minimal file object (no readinto, short reads) reads like the path."""
+    data = corpus["wav_pcm16"].read_bytes()
+
+    class Minimal:
+        def __init__(self):
+            self._inner = io.BytesIO(data)
+
+        def read(self, size=-1):
+            return self._inner.read(min(size, 1000) if size and size > 0 else size)
+
+        def seek(self, offset, whence=0):
+            return self._inner.seek(offset, whence)
+
+        def tell(self):
+            return self._inner.tell()
+
+    y_minimal, _ = audiodecode.load(Minimal(), sr=None, mono=False)
+    y_path, _ = audiodecode.load(corpus["wav_pcm16"], sr=None, mono=False)
+    np.testing.assert_array_equal(y_minimal, y_path, strict=True)

@@ -203,7 +203,7 @@ def _load_numpy_floor(path: str, sr: float | None, mono: bool) -> tuple[Any, flo
         stored = {(1, 16): "<i2", (1, 32): "<i4", (3, 32): "<f4"}[(tag, bits)]
         size = min(size, os.fstat(f.fileno()).st_size - f.tell())  # RF64 says 0xFFFFFFFF
         raw = np.empty((size // block_align) * channels, dtype=stored)
-        f.readinto(raw)
+        f.readinto(raw.view(np.uint8).data)
     scale = np.float32(1.0 if tag == 3 else 2.0 ** (1 - bits))
     frames = raw.reshape(-1, channels)
     if mono and channels > 1:
@@ -434,7 +434,7 @@ def find_files(paths: Sequence[str | os.PathLike[str]]) -> Found:
     (['a.wav'], [{'path': 'clips/notes.txt', 'reason': 'not audio'}])
     """
     candidates: list[tuple[str, bool]] = []
-    for path in map(os.fspath, paths):
+    for path in (os.fspath(p) for p in paths):
         if os.path.isdir(path):
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -611,7 +611,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["loaders"] = {s.name: {**asdict(s), "label": s.label} for s in self.loaders}
-        return _finite(data)
+        finite: dict[str, Any] = _finite(data)
+        return finite
 
     def group(self, name: str) -> GroupResult:
         for group in self.groups:
@@ -1005,17 +1006,17 @@ def _cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[_
     for repeat in range(spec.repeats):
         # Round-robin, rotated, as in the timed loop: noise hits every loader alike.
         shift = repeat % max(len(runnable), 1)
-        for loader in [None, *runnable[shift:], *runnable[:shift]]:
-            script = "pass" if loader is None else loader.source() + "\n" + loader.call(
+        for child in [None, *runnable[shift:], *runnable[:shift]]:
+            script = "pass" if child is None else child.source() + "\n" + child.call(
                 path, spec.sr, spec.mono)
             ms, done = _run_child(script)
             bar.advance()
-            if loader is None:
+            if child is None:
                 interpreter.append(ms)
             elif done.returncode != 0:
-                rows[loader.name]["error"] = _child_error(done)
+                rows[child.name]["error"] = _child_error(done)
             else:
-                rows[loader.name]["times_ms"].append(ms)
+                rows[child.name]["times_ms"].append(ms)
     for row in rows.values():
         if row["times_ms"] and not row["error"]:
             row["median_ms"] = statistics.median(row["times_ms"])

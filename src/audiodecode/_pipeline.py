@@ -252,7 +252,8 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     out = out[:final]
     if channels == 1:
         return out.reshape(final)
-    return out.T  # (channels, n), a view, as librosa's ``read(...).T``
+    transposed: np.ndarray = out.T  # (channels, n), a view, as librosa's ``read(...).T``
+    return transposed
 
 
 def _grow(out: np.ndarray, needed: int) -> np.ndarray:

@@ -117,7 +117,8 @@ class WholeSignalResampler(Resampler):
         self._blocks = []
         # librosa works on (channels, n) and resamples along the last axis.
         y_hat = self._function(y.T, output_length(y.shape[0], self.sr_in, self.sr_out))
-        return np.asarray(y_hat, dtype=self.dtype).T
+        out: np.ndarray = np.asarray(y_hat, dtype=self.dtype).T
+        return out
 
 
 def _whole_signal_function(

@@ -13,7 +13,7 @@ import os
 import re
 import struct
 import threading
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -163,7 +163,7 @@ class WavReader(Reader):
                 got_bytes = os.preadv(self._fd, [raw], offset)
             else:
                 self._file.seek(offset)
-                got_bytes = self._file.readinto(raw) or 0
+                got_bytes = _fill(self._file, raw)
             got = got_bytes // block_align
             if got == 0:
                 break
@@ -196,6 +196,26 @@ def _scratch(nbytes: int) -> memoryview:
         buffer = bytearray(max(nbytes, 1 << 16))
         _local.buffer = buffer
     return memoryview(buffer)[:nbytes]
+
+
+def _fill(file: IO[bytes], buffer: memoryview) -> int:
+    """Read into ``buffer`` until it is full or the file ends; the number of bytes read.
+
+    A caller's file object may return short reads, and may have ``read`` but no ``readinto``.
+    """
+    readinto = getattr(file, "readinto", None)
+    done = 0
+    while done < len(buffer):
+        if readinto is not None:
+            got = readinto(buffer[done:]) or 0
+        else:
+            chunk = file.read(len(buffer) - done)
+            got = len(chunk)
+            buffer[done : done + got] = chunk
+        if got == 0:
+            break
+        done += got
+    return done
 
 
 def _is_chunk_id(chunk_id: bytes) -> bool:
