@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import av
 import numpy as np
 import pytest
-
-av = pytest.importorskip("av")
 
 from audiodecode._source import Source, open_source
 from audiodecode.backends._base import Decline

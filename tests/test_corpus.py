@@ -13,8 +13,10 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
+import av
 import numpy as np
 import pytest
+import soundfile as sf
 
 from audiodecode import _corpus
 from audiodecode._corpus import KINDS, pcm, signal
@@ -22,8 +24,6 @@ from audiodecode._corpus import KINDS, pcm, signal
 if TYPE_CHECKING:
     from pathlib import Path
 
-sf = pytest.importorskip("soundfile")
-av = pytest.importorskip("av")
 
 # Decoded length of a lossy file may differ from what was encoded: encoder priming and
 # padding, and whether FFmpeg honours the MP4 edit list (FFmpeg 8 does not for AAC, 9 does),
