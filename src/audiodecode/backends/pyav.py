@@ -49,7 +49,7 @@ import numpy as np
 
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
-from ._base import Decline, Reader
+from ._base import Decline, Reader, to_float
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,22 +58,21 @@ if TYPE_CHECKING:
 
 __all__ = ["PyAVReader"]
 
-# Sample format -> (numpy dtype of the decoded data, planar, scale, offset). Integers are
-# mapped to float as libsndfile and FFmpeg's swresample both do it: convert the integer to
-# the output type (round-to-nearest), subtract the offset, multiply by a power of two.
-_SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool, float | None, int]] = {
-    "flt": (np.dtype(np.float32), False, None, 0),
-    "fltp": (np.dtype(np.float32), True, None, 0),
-    "dbl": (np.dtype(np.float64), False, None, 0),
-    "dblp": (np.dtype(np.float64), True, None, 0),
-    "s16": (np.dtype(np.int16), False, 2.0**-15, 0),
-    "s16p": (np.dtype(np.int16), True, 2.0**-15, 0),
-    "s32": (np.dtype(np.int32), False, 2.0**-31, 0),
-    "s32p": (np.dtype(np.int32), True, 2.0**-31, 0),
-    "s64": (np.dtype(np.int64), False, 2.0**-63, 0),
-    "s64p": (np.dtype(np.int64), True, 2.0**-63, 0),
-    "u8": (np.dtype(np.uint8), False, 2.0**-7, 128),
-    "u8p": (np.dtype(np.uint8), True, 2.0**-7, 128),
+# Sample format -> (numpy dtype of the decoded data, planar). ``to_float`` scales them as
+# libsndfile and FFmpeg's swresample both do.
+_SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool]] = {
+    "flt": (np.dtype(np.float32), False),
+    "fltp": (np.dtype(np.float32), True),
+    "dbl": (np.dtype(np.float64), False),
+    "dblp": (np.dtype(np.float64), True),
+    "s16": (np.dtype(np.int16), False),
+    "s16p": (np.dtype(np.int16), True),
+    "s32": (np.dtype(np.int32), False),
+    "s32p": (np.dtype(np.int32), True),
+    "s64": (np.dtype(np.int64), False),
+    "s64p": (np.dtype(np.int64), True),
+    "u8": (np.dtype(np.uint8), False),
+    "u8p": (np.dtype(np.uint8), True),
 }
 
 # Codecs whose decoded output depends on nothing but a bounded window of earlier packets,
@@ -594,7 +593,7 @@ class PyAVReader(Reader):
 
 def _copy_frame(
     frame: av.AudioFrame,
-    layout: tuple[np.dtype[Any], bool, float | None, int],
+    layout: tuple[np.dtype[Any], bool],
     off: int,
     n: int,
     dst: np.ndarray,
@@ -604,31 +603,13 @@ def _copy_frame(
     The samples go from views of FFmpeg's buffers straight into ``dst``: one pass, no
     intermediate array. A plane's buffer may be longer than the frame; ``count`` bounds it.
     """
-    dtype, planar, scale, offset = layout
+    dtype, planar = layout
     planes: Any = frame.planes  # buffer-protocol objects that numpy's stubs do not list
     if planar:
         for channel, plane in enumerate(planes):
             src = np.frombuffer(plane, dtype, count=off + n)[off:]
-            _convert(src, dst[:, channel], scale, offset)
+            to_float(src, dst[:, channel])
     else:
         channels = dst.shape[1]
         src = np.frombuffer(planes[0], dtype, count=(off + n) * channels)[off * channels :]
-        _convert(src.reshape(n, channels), dst, scale, offset)
-
-
-def _convert(src: np.ndarray, dst: np.ndarray, scale: float | None, offset: int) -> None:
-    if scale is None:
-        if src.dtype.itemsize > dst.dtype.itemsize:
-            # double -> float rounds to nearest; out of float range is +-inf, as in C (and
-            # FFmpeg, and libsndfile), without numpy's overflow warning
-            with np.errstate(over="ignore", invalid="ignore"):
-                dst[...] = src
-        else:
-            dst[...] = src
-    elif offset:
-        np.subtract(src, offset, out=dst, dtype=dst.dtype, casting="unsafe")
-        dst *= scale
-    else:
-        # the integer is converted to the output type first (round-to-nearest), then scaled
-        # by a power of two, which is exact: FFmpeg's and libsndfile's order of operations
-        np.multiply(src, scale, out=dst, dtype=dst.dtype, casting="unsafe")
+        to_float(src.reshape(n, channels), dst)

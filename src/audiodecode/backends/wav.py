@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 
 from ..errors import CorruptAudioError
-from ._base import Decline, Reader
+from ._base import Decline, Reader, to_float
 
 if TYPE_CHECKING:
     from .._source import Source
@@ -223,29 +223,13 @@ def _is_chunk_id(chunk_id: bytes) -> bool:
 
 
 def _convert(raw: memoryview, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
-    """Scale stored samples into ``dest`` (float32/64) exactly as libsndfile does.
-
-    libsndfile multiplies by a power of two (1/0x80, 1/0x8000, 1/0x80000000), so every integer
-    conversion is exact except int32 -> float32, whose rounding numpy's cast reproduces (the
-    cast happens in ``dest``'s dtype, before the exact scaling).
-    """
-    float_type = dest.dtype.type
+    """Scale stored samples into ``dest`` (float32/64) exactly as libsndfile does."""
     if bits == 24:
-        # Place the three bytes in the top of an int32 (as libsndfile does), then scale by 2^-31.
+        # Place the three bytes in the top of an int32 (as libsndfile does); the int32 is
+        # then scaled by 2^-31 like any other.
         packed = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3)
         wide = np.zeros((len(packed), 4), dtype=np.uint8)
         wide[:, 1:] = packed
-        np.multiply(wide.view("<i4").reshape(-1), float_type(2.0**-31), out=dest,
-                    dtype=dest.dtype, casting="unsafe")
-        return
-    samples = np.frombuffer(raw, dtype=storage)
-    kind = storage.kind
-    if kind == "f":
-        dest[...] = samples
-    elif kind == "u":  # 8-bit WAV is unsigned, centred on 128
-        np.subtract(samples, float_type(128.0), out=dest, dtype=dest.dtype, casting="unsafe")
-        dest *= float_type(1.0 / 128.0)
+        to_float(wide.view("<i4").reshape(-1), dest)
     else:
-        # A cast then an in-place scaling measured faster than one casting multiply.
-        np.copyto(dest, samples, casting="unsafe")
-        np.multiply(dest, float_type(2.0 ** -(8 * storage.itemsize - 1)), out=dest)
+        to_float(np.frombuffer(raw, dtype=storage), dest)
