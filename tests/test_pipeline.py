@@ -46,6 +46,24 @@ def test_soxr_stream_equals_one_shot_per_channel(channels, chunk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("quality", ["soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq"])
+@pytest.mark.parametrize("rates", [(48000, 16000), (44100, 22050), (8000, 44100), (22050, 16000.5)])
+def test_kept_soxr_stream_equals_one_shot_call_after_call(dtype, quality, rates):
+    """Whole signals go through a cleared, reused stream: still librosa's soxr.resample."""
+    from audiodecode._resample import SoxrResampler
+
+    rng = np.random.default_rng(7)
+    sr_in, sr_out = rates
+    for channels in (1, 2, 3):
+        resampler = SoxrResampler(sr_in, sr_out, channels, np.dtype(dtype), quality)
+        # Lengths in an order that leaves a longer signal's state behind a shorter one.
+        for n in (100003, 7, 1, 0, 4097, 100003):
+            x = rng.uniform(-1, 1, (n, channels) if channels > 1 else n).astype(dtype)
+            expected = soxr.resample(x, sr_in, sr_out, quality=quality)
+            np.testing.assert_array_equal(resampler.whole(x), expected, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("channels", [2, 3, 4, 5, 6, 7, 8, 9, 12, 16])
 def test_blockwise_downmix_equals_librosa_to_mono(channels, dtype):
     """Our downmix, block by block, equals librosa.to_mono on the whole (channels, n) array."""

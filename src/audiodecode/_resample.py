@@ -12,6 +12,7 @@ function librosa calls, imported only when asked for.
 from __future__ import annotations
 
 import math
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,10 +91,47 @@ class SoxrResampler(Resampler):
         return out
 
     def whole(self, signal: np.ndarray) -> np.ndarray:
-        import soxr
-
-        out: np.ndarray = soxr.resample(signal, self.sr_in, self.sr_out, quality=self.quality)
+        stream = _kept_streams.cleared(
+            self.sr_in, self.sr_out, self.channels, self.dtype, self.quality
+        )
+        out: np.ndarray = stream.resample_chunk(signal, last=True)
         return out
+
+
+class _KeptStreams(threading.local):
+    """Per-thread soxr streams, cleared and reused for one whole-signal call after another.
+
+    ``soxr.resample`` builds a new resampler, filter design included, on every call: about a
+    quarter of a 3 s speech clip's load at 16 kHz (``load`` went from ~800 to ~600 us). A
+    cleared stream keeps its filter and gives the same samples as the one-shot call
+    (python-soxr's ``resample`` is a stream internally; ``tests/test_pipeline.py`` checks both
+    dtypes, every quality and several rates and channel counts). ``whole`` never yields while
+    it holds a stream, so a nested ``load`` in the same thread cannot share one half-way.
+    """
+
+    _LIMIT = 4  # rate pairs x channel counts x dtypes in use at once, per thread
+
+    def __init__(self) -> None:
+        self.streams: dict[tuple[Any, ...], Any] = {}
+
+    def cleared(
+        self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str
+    ) -> Any:
+        key = (sr_in, sr_out, channels, dtype, quality)
+        stream = self.streams.pop(key, None)
+        if stream is None:
+            import soxr
+
+            stream = soxr.ResampleStream(sr_in, sr_out, channels, dtype=dtype, quality=quality)
+        else:
+            stream.clear()
+        if len(self.streams) >= self._LIMIT:
+            del self.streams[next(iter(self.streams))]  # the least recently used
+        self.streams[key] = stream
+        return stream
+
+
+_kept_streams = _KeptStreams()
 
 
 class WholeSignalResampler(Resampler):
