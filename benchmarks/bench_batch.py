@@ -8,13 +8,23 @@ and at 16 kHz, for:
 * ``audiodecode.load_batch`` with 1 worker (the calling thread) and with 2 worker threads, and
   with 2 worker processes (to show why threads are the default);
 * ``torch.utils.data.DataLoader`` with 2 workers over ``librosa.load``, and over
-  ``audiodecode.torch.AudioDataset`` (if PyTorch is installed).
+  ``audiodecode.torch.AudioDataset`` (if PyTorch is installed);
+* two controls. One has no audiodecode in it, on 1 and 2 threads: the least any loader must do
+  per clip (read the file, convert its samples into a new float32 array; at 16 kHz also
+  resample with a reused soxr stream). The other is ``audiodecode.load`` in two processes
+  forked from a warm one, each loading half the clips, sharing nothing and returning nothing:
+  the most two workers could give on this machine.
 
-Every method keeps all the decoded clips, as ``load_batch`` does (allocating them is part of
-the cost; a loop that drops each clip at once is faster: glibc then reuses the same memory).
-Every figure is the best of ``--repeats`` full passes after one warm-up pass (so the files are
-in the page cache and every import is done); a pass includes starting its workers, except
-load_batch's threads, which are kept from one call to the next. It prints a markdown table for
+Why every figure comes from a fresh process: a speech clip's load is short (0.1-0.8 ms) and a
+large part of it is the kernel supplying pages for the new output array. How many of those
+page faults a pass takes depends on what the allocator kept from earlier work in the same
+process (0 to 340 per clip measured here), so methods timed one after another in one process
+measured each other's leftovers. Each measurement therefore runs in its own new interpreter:
+one warm-up pass (page cache, imports, thread pools), then the best of ``--repeats`` passes.
+The methods take turns, round after round (``--rounds``), and the table gives each one's median
+over the rounds with its range, so a ratio compares figures taken minutes apart at most.
+
+Every method keeps all the decoded clips, as ``load_batch`` does. It prints a markdown table for
 BENCHMARKS.md and the command that produced it.
 
     python benchmarks/bench_batch.py --files 300
@@ -24,11 +34,16 @@ BENCHMARKS.md and the command that produced it.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import json
 import os
 import platform
 import shlex
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +56,25 @@ from audiodecode.batch import load_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+LIBROSA_LOOP = "librosa.load, plain loop"
+ONE_WORKER = "load_batch, 1 worker"
+FLOOR_ONE = "control: read + convert, 1 thread"
+FORKED = "control: load in 2 forked processes"
+METHODS = (
+    LIBROSA_LOOP,
+    ONE_WORKER,
+    "load_batch, 2 threads",
+    "load_batch, 2 processes",
+    "DataLoader(2 workers), librosa.load",
+    "DataLoader(2 workers), AudioDataset",
+    FLOOR_ONE,
+    "control: read + convert, 2 threads",
+    FORKED,
+)
+
+
+# --- the methods, each run in its own process ------------------------------------------------
 
 
 def _librosa_loop(paths: list[str], sr: int | None) -> list[Any]:
@@ -77,51 +111,172 @@ def _dataloader(dataset: Any) -> list[Any]:
     return list(DataLoader(dataset, batch_size=1, num_workers=2, collate_fn=_first))
 
 
-def _methods(paths: list[str], sr: int | None) -> dict[str, Callable[[], Any]]:
-    methods: dict[str, Callable[[], Any]] = {
-        "librosa.load, plain loop": lambda: _librosa_loop(paths, sr),
-        "load_batch, 1 worker": lambda: load_batch(paths, workers=1, sr=sr),
-        "load_batch, 2 threads": lambda: load_batch(paths, workers=2, sr=sr),
-        "load_batch, 2 processes": lambda: load_batch(paths, workers=2, executor="process", sr=sr),
-    }
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return methods
-    from audiodecode.torch import AudioDataset
+class _Floor(threading.local):
+    """The control: a WAV clip's samples into a new float32 array, with nothing else around.
 
-    methods["DataLoader(2 workers), librosa.load"] = lambda: _dataloader(_LibrosaDataset(paths, sr))
-    methods["DataLoader(2 workers), AudioDataset"] = lambda: _dataloader(AudioDataset(paths, sr=sr))
-    return methods
+    The file is read into a per-thread buffer (as ``load`` does), so the only new memory per
+    clip is the result. At 16 kHz the signal goes through a per-thread soxr stream, cleared
+    between clips (as ``load`` does).
+    """
+
+    def __init__(self) -> None:
+        self.buffer = bytearray(1 << 20)
+        self.streams: dict[int, Any] = {}
+
+    def load(self, path: str, sr: int | None) -> np.ndarray:
+        with open(path, "rb", buffering=0) as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > len(self.buffer):
+                self.buffer = bytearray(size)
+            got = file.readinto(memoryview(self.buffer)[:size])
+        # The corpus writes canonical 44-byte headers; the data chunk runs to the end.
+        samples = np.frombuffer(self.buffer, "<i2", (got - 44) // 2, offset=44)
+        y = np.empty(len(samples), np.float32)
+        np.multiply(samples, np.float32(1 / 32768), out=y, casting="unsafe")
+        if sr is None:
+            return y
+        stream = self.streams.get(sr)
+        if stream is None:
+            import soxr
+
+            stream = self.streams[sr] = soxr.ResampleStream(48000, sr, 1, dtype=np.float32)
+        else:
+            stream.clear()
+        resampled: np.ndarray = stream.resample_chunk(y, last=True)
+        return resampled
 
 
-def _best_rate(run: Callable[[], Any], n_files: int, repeats: int) -> float:
-    run()  # warm-up: page cache, imports, forkserver
-    best = min(_timed(run) for _ in range(repeats))
-    return n_files / best
+def _floor_pass(paths: list[str], sr: int | None, threads: int) -> list[np.ndarray]:
+    floor = _Floor()
+    if threads == 1:
+        return [floor.load(path, sr) for path in paths]
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(floor.load, paths, [sr] * len(paths)))
 
 
-def _timed(run: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
+def _forked_pass(paths: list[str], sr: int | None) -> None:
+    """Two processes, forked from this warm one, each loading half the clips (and keeping them).
+
+    Nothing is shared between them (no GIL, no allocator, no page tables) and nothing is sent
+    back: what two workers could do at best on this machine.
+    """
+    children = []
+    for half in (paths[0::2], paths[1::2]):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            kept = [audiodecode.load(path, sr=sr) for path in half]
+            os._exit(0 if len(kept) == len(half) else 1)
+        children.append(pid)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            msg = "a forked control process failed"
+            raise RuntimeError(msg)
+
+
+def _method(name: str, paths: list[str], sr: int | None) -> Callable[[], Any]:
+    if name == LIBROSA_LOOP:
+        return lambda: _librosa_loop(paths, sr)
+    if name == ONE_WORKER:
+        return lambda: load_batch(paths, workers=1, sr=sr)
+    if name == "load_batch, 2 threads":
+        return lambda: load_batch(paths, workers=2, sr=sr)
+    if name == "load_batch, 2 processes":
+        return lambda: load_batch(paths, workers=2, executor="process", sr=sr)
+    # The DataLoader's workers are forked from this process for every pass. Loading one clip
+    # here first, as a script usually has by then, lets them inherit librosa's lazily imported
+    # modules (several hundred ms per worker otherwise), and audiodecode's soxr.
+    if name == "DataLoader(2 workers), librosa.load":
+        import librosa
+
+        librosa.load(paths[0], sr=sr)
+        return lambda: _dataloader(_LibrosaDataset(paths, sr))
+    if name == "DataLoader(2 workers), AudioDataset":
+        from audiodecode.torch import AudioDataset
+
+        audiodecode.load(paths[0], sr=sr)
+        return lambda: _dataloader(AudioDataset(paths, sr=sr))
+    if name == FORKED:
+        audiodecode.load(paths[0], sr=sr)  # the children inherit every import and kept stream
+        return lambda: _forked_pass(paths, sr)
+    threads = 1 if name == FLOOR_ONE else 2
+    # The floor's thread pool is started inside the pass, like the DataLoader's workers; a
+    # thread start costs ~0.1 ms against the ~100 ms of a pass.
+    return lambda: _floor_pass(paths, sr, threads)
+
+
+def _measure(name: str, paths: list[str], sr: int | None, repeats: int) -> float:
+    """Files per second: the best of ``repeats`` passes after one warm-up pass."""
+    run = _method(name, paths, sr)
+    run()  # warm-up: page cache, imports, thread pools, the forkserver
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        results = run()
+        best = min(best, time.perf_counter() - start)
+        del results
+    return len(paths) / best
+
+
+# --- the driver: every measurement in a new interpreter, methods taking turns -----------------
+
+
+def _available(name: str) -> bool:
+    if not name.startswith("DataLoader"):
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def _measure_in_new_process(
+    name: str, paths_file: Path, sr: int | None, repeats: int
+) -> float:
+    command = [
+        sys.executable,
+        __file__,
+        "--measure",
+        name,
+        "--paths-file",
+        str(paths_file),
+        "--sr",
+        str(sr or 0),
+        "--repeats",
+        str(repeats),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        msg = f"measuring {name!r} at sr={sr} failed:\n{done.stderr}"
+        raise RuntimeError(msg)
+    rate: float = json.loads(done.stdout.strip().splitlines()[-1])["files_per_s"]
+    return rate
 
 
 def _check_same_arrays(paths: list[str]) -> None:
-    # A benchmark of wrong answers is worthless: the batch must equal librosa, file by file.
+    # A benchmark of wrong answers is worthless: the batch must equal librosa, file by file,
+    # and the control must compute the same samples.
     import librosa
 
-    for (y, _), path in zip(load_batch(paths[:5], workers=2, sr=16000), paths[:5], strict=True):
-        expected, _ = librosa.load(path, sr=16000)
-        if not np.array_equal(y, expected):
-            msg = f"load_batch differs from librosa.load on {path}"
-            raise AssertionError(msg)
+    floor = _Floor()
+    for sr in (None, 16000):
+        batch = load_batch(paths[:5], workers=2, sr=sr)
+        for (y, _), path in zip(batch, paths[:5], strict=True):
+            expected, _ = librosa.load(path, sr=sr)
+            if not np.array_equal(y, expected):
+                msg = f"load_batch differs from librosa.load on {path} at sr={sr}"
+                raise AssertionError(msg)
+            control = floor.load(path, sr) if path.endswith(".wav") else y
+            n = min(len(control), len(y))  # librosa pads soxr's output by a sample or so
+            if not np.array_equal(control[:n], y[:n]):
+                msg = f"the control computes other samples than librosa.load for {path}"
+                raise AssertionError(msg)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=300, help="clips in the folder (max 1440)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes per method")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="measurements per method")
     parser.add_argument("--folder", type=Path, help="reuse (or create) the clips here")
     parser.add_argument(
         "--format",
@@ -129,7 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         default="wav",
         help="decode the clips as 16-bit WAV (memory-bound) or FLAC (decoder-bound)",
     )
+    parser.add_argument("--measure", choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument("--paths-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sr", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.measure:  # one measurement, in this (new) interpreter
+        paths = args.paths_file.read_text().splitlines()
+        rate = _measure(args.measure, paths, args.sr or None, args.repeats)
+        print(json.dumps({"files_per_s": rate}))
+        return 0
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or Path(scratch) / "ravdess"
@@ -141,15 +305,26 @@ def main(argv: list[str] | None = None) -> int:
             paths = _as_flac(paths, Path(scratch) / "flac")
         _check_same_arrays(paths)
         seconds = sum(audiodecode.get_duration(path=p) for p in paths)
+        paths_file = Path(scratch) / "paths.txt"
+        paths_file.write_text("\n".join(paths))
 
-        rows = []
-        for sr in (None, 16000):
-            for name, run in _methods(paths, sr).items():
-                rate = _best_rate(run, len(paths), args.repeats)
-                rows.append((name, "native (48 kHz)" if sr is None else "16 kHz", rate))
-                print(f"  {name:40s} sr={sr}: {rate:8.1f} files/s", file=sys.stderr)
+        names = [
+            name
+            for name in METHODS
+            if _available(name) and not (args.format == "flac" and name.startswith("control: read"))
+        ]
+        jobs = [(name, sr) for sr in (None, 16000) for name in names]
+        rates: dict[tuple[str, int | None], list[float]] = {job: [] for job in jobs}
+        for round_index in range(args.rounds):
+            # Each round starts one method later, so no method always follows the same one.
+            shift = round_index % len(jobs)
+            for name, sr in jobs[shift:] + jobs[:shift]:
+                rate = _measure_in_new_process(name, paths_file, sr, args.repeats)
+                rates[name, sr].append(rate)
+                print(f"  round {round_index + 1}: {name:40s} sr={sr}: {rate:8.1f} files/s",
+                      file=sys.stderr)
 
-    print(_table(rows, len(paths), seconds, args.format.upper()))
+    print(_table(rates, len(paths), seconds, args.format.upper()))
     print()
     print("Command: `python benchmarks/bench_batch.py " + shlex.join(argv or sys.argv[1:]) + "`")
     print(_machine())
@@ -169,22 +344,33 @@ def _as_flac(paths: list[str], folder: Path) -> list[str]:
     return flac_paths
 
 
-def _table(rows: list[tuple[str, str, float]], n_files: int, seconds: float, fmt: str) -> str:
-    baseline = {rate_name: r for name, rate_name, r in rows if name == "librosa.load, plain loop"}
-    one_worker = {rate_name: r for name, rate_name, r in rows if name == "load_batch, 1 worker"}
+def _table(
+    rates: dict[tuple[str, int | None], list[float]], n_files: int, seconds: float, fmt: str
+) -> str:
+    median = {job: statistics.median(values) for job, values in rates.items()}
+    n_rounds = min(len(values) for values in rates.values())
     lines = [
         (
             f"{n_files} clips, 48 kHz mono 16-bit {fmt}, {seconds / n_files:.2f} s on average "
-            f"({seconds / 60:.1f} min of audio in all)"
+            f"({seconds / 60:.1f} min of audio in all); files/s is the median of {n_rounds} "
+            "rounds, each measured in a new process (range in brackets)"
         ),
         "",
         "| method | output rate | files/s | vs librosa loop | vs 1 worker |",
         "|---|---|---:|---:|---:|",
     ]
-    for name, rate_name, rate in rows:
-        vs_one = f"{rate / one_worker[rate_name]:.2f}x" if name.startswith("load_batch") else ""
+    for (name, sr), rate in median.items():
+        if name.startswith("load_batch") or name == FORKED:
+            vs_one = f"{rate / median[ONE_WORKER, sr]:.2f}x"
+        elif name.startswith("control: read") and (FLOOR_ONE, sr) in median:
+            vs_one = f"{rate / median[FLOOR_ONE, sr]:.2f}x"
+        else:
+            vs_one = ""
+        low, high = min(rates[name, sr]), max(rates[name, sr])
         lines.append(
-            f"| {name} | {rate_name} | {rate:,.0f} | {rate / baseline[rate_name]:.2f}x | {vs_one} |"
+            f"| {name} | {'native (48 kHz)' if sr is None else '16 kHz'} "
+            f"| {rate:,.0f} ({low:,.0f}-{high:,.0f}) "
+            f"| {rate / median[LIBROSA_LOOP, sr]:.2f}x | {vs_one} |"
         )
     return "\n".join(lines)
 

@@ -57,10 +57,23 @@ def test_kept_soxr_stream_equals_one_shot_call_after_call(dtype, quality, rates)
     for channels in (1, 2, 3):
         resampler = SoxrResampler(sr_in, sr_out, channels, np.dtype(dtype), quality)
         # Lengths in an order that leaves a longer signal's state behind a shorter one.
+        outputs, expected = [], []
         for n in (100003, 7, 1, 0, 4097, 100003):
             x = rng.uniform(-1, 1, (n, channels) if channels > 1 else n).astype(dtype)
-            expected = soxr.resample(x, sr_in, sr_out, quality=quality)
-            np.testing.assert_array_equal(resampler.whole(x), expected, strict=True)
+            expected.append(soxr.resample(x, sr_in, sr_out, quality=quality))
+            outputs.append(resampler.whole(x))
+        # Compared at the end: load keeps these arrays, so no later call may write into them.
+        for y, y_ref in zip(outputs, expected, strict=True):
+            np.testing.assert_array_equal(y, y_ref, strict=True)
+
+
+def test_loads_resampled_in_one_call_are_separate_arrays(short_corpus):
+    """The resampler's output becomes the result: two loads never share memory."""
+    first, _ = audiodecode.load(short_corpus["wav_pcm16"], sr=16000)
+    kept = first.copy()
+    second, _ = audiodecode.load(short_corpus["wav_pcm16"], sr=16000)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -111,6 +111,9 @@ class Run:
     def __init__(self, reader: Reader, plan: Plan, into: np.ndarray | None = None) -> None:
         self.reader, self.plan, self.into = reader, plan, into
         self.frames_read = 0
+        # True while the block just yielded is a new array that nothing else refers to (the
+        # resampler's output for a whole signal): the consumer may keep it instead of copying.
+        self.block_is_new = False
 
     def __iter__(self) -> Iterator[np.ndarray]:
         reader, plan, into = self.reader, self.plan, self.into
@@ -159,7 +162,9 @@ class Run:
                 block = native
             if plan.resampler is not None:
                 if whole and remaining == 0:
+                    self.block_is_new = True
                     yield plan.resampler.whole(block)
+                    self.block_is_new = False
                     return
                 block = plan.resampler.push(block)
             yield block
@@ -235,19 +240,26 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
             pass
         written = run.frames_read
     else:
-        out = np.empty((expected, channels), plan.dtype)
+        out = None
         run = Run(reader, plan)
         written = 0
         for block in run:
             k = len(block)
+            if out is None:
+                if run.block_is_new:  # the whole signal, resampled: keep it, do not copy it
+                    out, written = block.reshape(k, channels), k
+                    continue
+                out = np.empty((expected, channels), plan.dtype)
             if written + k > len(out):
                 out = _grow(out, written + k)
             out[written : written + k] = block.reshape(k, channels)
             written += k
+        if out is None:  # nothing was read
+            out = np.empty((expected, channels), plan.dtype)
     final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
     if final > written:
         if final > len(out):
-            out = _grow(out, final)
+            out = _grow(out, final, exactly=True)
         out[written:final] = 0  # librosa.util.fix_length pads with zeros
     out = out[:final]
     if channels == 1:
@@ -256,7 +268,8 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     return transposed
 
 
-def _grow(out: np.ndarray, needed: int) -> np.ndarray:
-    bigger = np.empty((max(needed, 2 * len(out), 1024), *out.shape[1:]), out.dtype)
+def _grow(out: np.ndarray, needed: int, *, exactly: bool = False) -> np.ndarray:
+    size = needed if exactly else max(needed, 2 * len(out), 1024)
+    bigger = np.empty((size, *out.shape[1:]), out.dtype)
     bigger[: len(out)] = out
     return bigger
