@@ -8,25 +8,27 @@ Threads or processes
 The work runs in **threads** by default (``executor="thread"``); ``executor="process"`` is for
 a ``transform`` that spends its time in pure Python. Measured on this project's 2-core test
 machine with 48 kHz mono 16-bit WAV clips of 2-4 s (``benchmarks/bench_batch.py`` has the
-throughput table):
+throughput table; BENCHMARKS.md the analysis):
 
-* Decoding holds the GIL for about 4% of its time (a pure-Python thread running beside
-  ``load`` loses ~4% of its speed): libsndfile (called through cffi), the numpy WAV path (file
-  reads, dtype casts), FFmpeg (PyAV) and soxr all release it. Threads therefore decode in
+* Decoding releases the GIL for most of its time: libsndfile (called through cffi), the numpy
+  WAV path (file reads, dtype casts), FFmpeg (PyAV) and soxr's resampling all run without it.
+  What holds it is ~25 us of Python per clip, plus python-soxr's ``ResampleStream.clear()``
+  (22 us) when resampling: under a tenth of a clip's time. Threads therefore decode in
   parallel, start at once, and hand the arrays back without copying them.
 * A process pool pays for every clip it returns: pickling it in the worker, a pipe, and
   unpickling it in the parent cost ~1 ms of CPU for a 394 kB clip at 48 kHz and ~0.5 ms at
-  16 kHz, against 0.12 ms (native rate) and 0.63 ms (16 kHz) for ``load`` itself. The parent's
-  half of that cost runs under its own GIL, so it caps a process pool's throughput too.
+  16 kHz, more than ``load`` itself (0.1-0.4 ms at 48 kHz, ~0.6 ms at 16 kHz). The parent's
+  half of that cost runs under its own GIL, so it caps a process pool's throughput too:
+  2 processes were slower than 1 worker thread in every measurement.
 * A pure-Python ``transform`` (a frame loop over ``y.tolist()``) holds the GIL throughout, so
   two of them never run at once in threads; in processes they do, and a small result (features,
   an embedding) is cheap to send back. numpy-heavy transforms release the GIL for most of their
   time (~26% held for an FFT feature extractor) and do well in threads.
 
-In files per second, 2 threads against 1 worker: FLAC 1.85x (native rate) and 1.72x (16 kHz),
-16-bit WAV at 16 kHz 1.66x; 2 processes were slower than 1 worker in every case. 16-bit WAV at
-its native rate is no faster in 2 threads: there is almost no decoding to share, and the cost
-is in allocating and page-faulting the output arrays, which threads of one process contend for.
+2 threads against 1 worker: FLAC 1.87x (native rate) and 1.84x (16 kHz); 16-bit WAV 1.5-2.0x
+at the native rate and 1.5-1.7x at 16 kHz. A WAV clip has little decoding to share: much of its
+time is the kernel supplying pages for the new output array, and two forked processes that
+share nothing scale no better there.
 """
 
 from __future__ import annotations
