@@ -25,7 +25,7 @@ throughput table; BENCHMARKS.md the analysis):
   an embedding) is cheap to send back. numpy-heavy transforms release the GIL for most of their
   time (~26% held for an FFT feature extractor) and do well in threads.
 
-2 threads against 1 worker: FLAC 1.87x (native rate) and 1.84x (16 kHz); 16-bit WAV 1.5-2.0x
+2 threads against 1 worker: FLAC 1.75-1.87x (native rate) and 1.84x (16 kHz); 16-bit WAV 1.5-2.0x
 at the native rate and 1.5-1.7x at 16 kHz. A WAV clip has little decoding to share: much of its
 time is the kernel supplying pages for the new output array, and two forked processes that
 share nothing scale no better there.
