@@ -701,12 +701,8 @@ def test_no_file_descriptor_leak(fixture_dir: Path) -> None:
     assert _open_fds() <= before
 
 
-def test_corpus_files_match_plain_loop(request: pytest.FixtureRequest) -> None:
-    """The shared corpus (tests/conftest.py), when it exists: every file FFmpeg reads."""
-    try:
-        corpus = request.getfixturevalue("corpus")
-    except pytest.FixtureLookupError:
-        pytest.skip("no shared corpus fixture in this checkout")
+def test_corpus_files_match_plain_loop(corpus: dict[str, Path]) -> None:
+    """The shared corpus (tests/conftest.py): every file FFmpeg reads."""
     checked = 0
     for kind, path in sorted(corpus.items()):
         try:
