@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 UNBOUNDED = 1 << 62
 
 # Signals up to this many native frames (11 s at 48 kHz) are resampled by one soxr call,
-# which is faster than a stream for speech-length clips; longer ones stream block by block.
+# which is faster than block by block for speech-length clips; longer ones stream.
 ONE_SHOT_FRAMES = 1 << 19
 
 # Native frames decoded per step when the output cannot be written in place: big enough to
@@ -138,8 +138,8 @@ class Run:
         self, remaining: int, buffer: np.ndarray, in_place: bool, mix_buffer: np.ndarray | None
     ) -> Iterator[np.ndarray]:
         reader, plan = self.reader, self.plan
-        # A signal read in one block is resampled by one call, which soxr runs faster than a
-        # stream; the samples are the same either way.
+        # A signal read in one block is resampled by one call, which soxr runs faster than
+        # block by block; the samples are the same either way.
         whole = plan.resampler is not None and remaining <= len(buffer)
         while remaining > 0:
             if in_place:
@@ -240,22 +240,23 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
             pass
         written = run.frames_read
     else:
-        out = None
+        collected: np.ndarray | None = None  # allocated when the first block arrives
         run = Run(reader, plan)
         written = 0
         for block in run:
             k = len(block)
-            if out is None:
+            if collected is None:
                 if run.block_is_new:  # the whole signal, resampled: keep it, do not copy it
-                    out, written = block.reshape(k, channels), k
+                    collected, written = block.reshape(k, channels), k
                     continue
-                out = np.empty((expected, channels), plan.dtype)
-            if written + k > len(out):
-                out = _grow(out, written + k)
-            out[written : written + k] = block.reshape(k, channels)
+                collected = np.empty((expected, channels), plan.dtype)
+            if written + k > len(collected):
+                collected = _grow(collected, written + k)
+            collected[written : written + k] = block.reshape(k, channels)
             written += k
-        if out is None:  # nothing was read
-            out = np.empty((expected, channels), plan.dtype)
+        if collected is None:  # nothing was read
+            collected = np.empty((expected, channels), plan.dtype)
+        out = collected
     final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
     if final > written:
         if final > len(out):

@@ -61,7 +61,10 @@ class Resampler:
         raise NotImplementedError
 
     def whole(self, signal: np.ndarray) -> np.ndarray:
-        """Resample a complete signal in one call (instead of ``push`` + ``flush``)."""
+        """Resample a complete signal in one call (instead of ``push`` + ``flush``).
+
+        The result is a new array that nothing else refers to: the caller may keep it.
+        """
         return np.concatenate((self.push(signal), self.flush()))
 
 
@@ -75,10 +78,8 @@ class SoxrResampler(Resampler):
 
     def push(self, block: np.ndarray) -> np.ndarray:
         if self._stream is None:
-            import soxr
-
-            self._stream = soxr.ResampleStream(
-                self.sr_in, self.sr_out, self.channels, dtype=self.dtype, quality=self.quality
+            self._stream = _new_stream(
+                self.sr_in, self.sr_out, self.channels, self.dtype, self.quality
             )
         out: np.ndarray = self._stream.resample_chunk(block)
         return out
@@ -120,9 +121,7 @@ class _KeptStreams(threading.local):
         key = (sr_in, sr_out, channels, dtype, quality)
         stream = self.streams.pop(key, None)
         if stream is None:
-            import soxr
-
-            stream = soxr.ResampleStream(sr_in, sr_out, channels, dtype=dtype, quality=quality)
+            stream = _new_stream(sr_in, sr_out, channels, dtype, quality)
         else:
             stream.clear()
         if len(self.streams) >= self._LIMIT:
@@ -132,6 +131,12 @@ class _KeptStreams(threading.local):
 
 
 _kept_streams = _KeptStreams()
+
+
+def _new_stream(sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str) -> Any:
+    import soxr
+
+    return soxr.ResampleStream(sr_in, sr_out, channels, dtype=dtype, quality=quality)
 
 
 class WholeSignalResampler(Resampler):
