@@ -49,7 +49,11 @@ def test_soxr_stream_equals_one_shot_per_channel(channels, chunk):
 @pytest.mark.parametrize("quality", ["soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq"])
 @pytest.mark.parametrize("rates", [(48000, 16000), (44100, 22050), (8000, 44100), (22050, 16000.5)])
 def test_kept_soxr_stream_equals_one_shot_call_after_call(dtype, quality, rates):
-    """Whole signals go through a cleared, reused stream: still librosa's soxr.resample."""
+    """Whole signals go through a cleared, reused stream: still librosa's soxr.resample.
+
+    ``whole`` also fixes the length as librosa does (cut, or padded with zeros, to
+    ``ceil(n * sr_out / sr_in)``), growing soxr's array in place when it can.
+    """
     from audiodecode._resample import SoxrResampler
 
     rng = np.random.default_rng(7)
@@ -60,7 +64,11 @@ def test_kept_soxr_stream_equals_one_shot_call_after_call(dtype, quality, rates)
         outputs, expected = [], []
         for n in (100003, 7, 1, 0, 4097, 100003):
             x = rng.uniform(-1, 1, (n, channels) if channels > 1 else n).astype(dtype)
-            expected.append(soxr.resample(x, sr_in, sr_out, quality=quality))
+            one_shot = soxr.resample(x, sr_in, sr_out, quality=quality)
+            length = int(np.ceil(n * float(sr_out) / sr_in))
+            fixed = np.zeros((length, *one_shot.shape[1:]), dtype)
+            fixed[: min(length, len(one_shot))] = one_shot[:length]
+            expected.append(fixed)
             outputs.append(resampler.whole(x))
         # Compared at the end: load keeps these arrays, so no later call may write into them.
         for y, y_ref in zip(outputs, expected, strict=True):
@@ -141,3 +149,17 @@ def test_nested_runs_never_share_scratch(corpus, monkeypatch):
     assert len(nested) == len(alone)
     for a, b in zip(nested, alone):
         np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_fit_length_pads_in_place_only_what_nobody_else_holds():
+    """Growing soxr's array in place must never resize an array the caller still refers to."""
+    from audiodecode._resample import fit_length
+
+    owner = np.arange(1, 6, dtype=np.float32).reshape(5, 1)
+    held = owner  # a second reference: numpy refuses the resize, so the frames are copied
+    grown = fit_length(owner[:, 0], 7)
+    assert held.shape == (5, 1) and np.array_equal(held[:, 0], [1, 2, 3, 4, 5])
+    assert np.array_equal(grown, [1, 2, 3, 4, 5, 0, 0]) and not np.shares_memory(grown, held)
+    assert np.array_equal(fit_length(np.ones((6, 2), np.float32), 4), np.ones((4, 2)))
+    alone = fit_length(np.full((3, 2), 2.0), 5)  # nobody else holds it: grown, zero-padded
+    assert np.array_equal(alone, [[2, 2], [2, 2], [2, 2], [0, 0], [0, 0]])

@@ -133,3 +133,29 @@ def test_file_object_with_only_read_and_seek(corpus):
     y_minimal, _ = audiodecode.load(Minimal(), sr=None, mono=False)
     y_path, _ = audiodecode.load(corpus["wav_pcm16"], sr=None, mono=False)
     np.testing.assert_array_equal(y_minimal, y_path, strict=True)
+
+
+def _open_descriptors() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_local_files_leave_no_descriptor_open(tmp_path, short_corpus):
+    """Local files are opened as bare descriptors: every path, failing or not, closes them."""
+    (tmp_path / "text.wav").write_bytes(b"RIFF....WAVE" + b"not a chunk" * 10)
+    before = _open_descriptors()
+    for _ in range(20):
+        audiodecode.load(short_corpus["wav_pcm16"], sr=16000)
+        audiodecode.info(short_corpus["wav_pcm16"])
+        for bad in (tmp_path, tmp_path / "missing.wav", tmp_path / "text.wav"):
+            with pytest.raises((OSError, audiodecode.AudioDecodeError)):
+                audiodecode.load(bad)
+    assert _open_descriptors() == before
+
+
+def test_directory_error_names_the_path(tmp_path):
+    with pytest.raises(IsADirectoryError) as excinfo:
+        audiodecode.load(tmp_path)
+    assert str(tmp_path) in str(excinfo.value)

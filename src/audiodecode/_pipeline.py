@@ -9,13 +9,13 @@ decodes straight into the output array and nothing is copied.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._resample import Resampler, make_resampler, output_length
+from ._scratch import as_array, borrow_bytes, give_back
 from ._span import resolve_span
 
 if TYPE_CHECKING:
@@ -128,7 +128,9 @@ class Run:
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
                 block_frames = min(block_frames, max(remaining, 1))
                 scratch = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
-                mix_buffer = _borrow(borrowed, (block_frames,), plan.dtype)
+                mix_buffer = (
+                    _borrow(borrowed, (block_frames,), plan.dtype) if plan.downmix else None
+                )
             yield from self._blocks(remaining, into if into is not None else scratch,
                                     into is not None, mix_buffer if into is None else None)
         finally:
@@ -174,38 +176,15 @@ class Run:
             yield plan.resampler.flush()
 
 
-class _ScratchPool(threading.local):
-    """Per-thread buffers that outlive one load.
-
-    A fresh scratch array costs its page faults on every call (about a third of a speech
-    clip's load at 16 kHz) and, in threads, the kernel serialises them. Buffers are borrowed
-    for one run and given back when it ends, so nested runs (a ``load`` inside a ``stream``
-    loop) never share one.
-    """
-
-    def __init__(self) -> None:
-        self.free: list[np.ndarray] = []
-
-
-_scratch_pool = _ScratchPool()
-_KEEP_BYTES = 16 << 20  # larger buffers are left to the garbage collector
-_KEEP_BUFFERS = 4
-
-
 def _borrow(borrowed: list[np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    free = _scratch_pool.free
-    index = next((i for i, buffer in enumerate(free) if buffer.nbytes >= nbytes), None)
-    raw = np.empty(max(nbytes, 1 << 12), np.uint8) if index is None else free.pop(index)
-    borrowed.append(raw)
-    return raw[:nbytes].view(dtype).reshape(shape)
+    buffer = borrow_bytes(dtype.itemsize * shape[0] * (shape[1] if len(shape) > 1 else 1))
+    borrowed.append(buffer)
+    return as_array(buffer, shape, dtype)
 
 
 def _give_back(borrowed: list[np.ndarray]) -> None:
-    free = _scratch_pool.free
-    for raw in borrowed:
-        if raw.nbytes <= _KEEP_BYTES and len(free) < _KEEP_BUFFERS:
-            free.append(raw)
+    for buffer in borrowed:
+        give_back(buffer)
 
 
 def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:

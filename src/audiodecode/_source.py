@@ -28,13 +28,17 @@ HEAD_BYTES = 4096
 class Source:
     """One input, ready for a backend.
 
-    One of ``path`` (a local file), ``fileobj`` and ``soundfile`` is given; for a path, ``fileobj``
-    is opened on first use (``raw_file``), so that sniffing and a numpy reader share one open. ``name`` is what error
-    messages print. ``owned`` says whether the file object (or ``SoundFile``) is ours to
-    close; ``close()`` releases a file object we opened, never a caller's.
+    One of ``path`` (a local file), ``fileobj`` and ``soundfile`` is given. A local file is
+    opened as a bare descriptor, ``fd``, read with ``os.pread``: each system call is also a
+    release and re-take of the GIL, which in worker threads costs more than the call itself,
+    so a WAV clip's load makes four (open, the head, the samples, close) where a Python file
+    object would add two ``fstat``. ``raw_file()`` wraps it in a file object for the backends
+    that want one. ``name`` is what error messages print. ``owned`` says whether the file
+    object (or ``SoundFile``) is ours to close; ``close()`` releases what we opened, never a
+    caller's file.
     """
 
-    __slots__ = ("_head", "fileobj", "name", "owned", "path", "soundfile")
+    __slots__ = ("_head", "fd", "fileobj", "name", "owned", "path", "soundfile")
 
     def __init__(
         self,
@@ -50,15 +54,23 @@ class Source:
         self.fileobj = fileobj
         self.soundfile = soundfile
         self.owned = owned
+        self.fd: int | None = None
         self._head: bytes | None = None
+        if path is not None:
+            # os.open raises FileNotFoundError/PermissionError naming the path. A directory
+            # opens (read-only) on POSIX: the first read fails, and ``head`` names it then.
+            self.fd = os.open(path, _OPEN_FLAGS)
 
     def head(self) -> bytes:
         """The first ``HEAD_BYTES`` bytes of the file (fewer if it is shorter)."""
         if self._head is None:
             if self.soundfile is not None:
                 self._head = b""
-            elif self.path is not None:
-                self._head = os.pread(self.raw_file().fileno(), HEAD_BYTES, 0)
+            elif self.fd is not None:
+                try:
+                    self._head = os.pread(self.fd, HEAD_BYTES, 0)
+                except IsADirectoryError as exc:
+                    raise IsADirectoryError(exc.errno, exc.strerror, self.path) from None
             else:
                 assert self.fileobj is not None
                 self.fileobj.seek(0)
@@ -66,17 +78,19 @@ class Source:
         return self._head
 
     def raw_file(self) -> IO[bytes]:
-        """A binary file object over the data: the caller's, or one opened once for ``path``."""
+        """A binary file object over the data: the caller's, or one over ``fd``."""
         if self.fileobj is None:
-            assert self.path is not None
-            # open() itself raises FileNotFoundError / IsADirectoryError naming the path.
-            self.fileobj = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            assert self.fd is not None
+            self.fileobj = open(self.fd, "rb", buffering=0, closefd=False)  # noqa: SIM115
             self.owned = True
         return self.fileobj
 
     def close(self) -> None:
         if self.owned and self.fileobj is not None:
             self.fileobj.close()
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)
 
     def __enter__(self) -> Source:
         return self
@@ -86,6 +100,9 @@ class Source:
 
     def __repr__(self) -> str:
         return f"Source({self.name!r})"
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def open_source(obj: Any) -> Source:
@@ -107,7 +124,11 @@ def open_source(obj: Any) -> Source:
         if path.startswith("file://"):
             path = path[len("file://") :]
         source = Source(path, path=path)
-        source.raw_file()  # fail now, with the OS's own FileNotFoundError/IsADirectoryError
+        try:
+            source.head()  # fail now, with the OS's own FileNotFoundError/IsADirectoryError
+        except BaseException:
+            source.close()
+            raise
         return source
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return Source(f"<{type(obj).__name__}>", fileobj=io.BytesIO(obj), owned=True)
