@@ -81,6 +81,10 @@ def where_am_i(y: np.ndarray, sr: float) -> tuple[int, str]:
     return os.getpid(), threading.current_thread().name
 
 
+def unpicklable_result(y: np.ndarray, sr: float) -> threading.Lock:
+    return threading.Lock()
+
+
 # --- order and fidelity ------------------------------------------------------------------------
 
 
@@ -209,6 +213,29 @@ def test_skip_records_a_failing_transform(clips: list[str]) -> None:
     assert failed  # the last clips are short
     assert all((results[i] is None) == (i in failed) for i in range(len(clips)))
     assert all(f.reason.startswith("ValueError: ") for f in results.failures)
+
+
+def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrupt: str) -> None:
+    """Workers take files a few at a time; a failure ends the group only for on_error="raise"."""
+    from audiodecode.batch import _load_group
+
+    raising = _load_group([corrupt, clips[0]], None, {"sr": None}, stop_at_failure=True)
+    assert [ok for ok, _ in raising] == [False]
+    assert isinstance(raising[0][1], CorruptAudioError)
+    skipping = _load_group([corrupt, clips[0]], None, {"sr": None}, stop_at_failure=False)
+    assert [ok for ok, _ in skipping] == [False, True]
+    np.testing.assert_array_equal(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
+
+
+def test_results_that_cannot_come_back_from_a_process_fail_each_file(clips: list[str]) -> None:
+    """A group whose results cannot be pickled back fails as a whole: each file is reported."""
+    paths = clips[:6]
+    with pytest.warns(SkippedFilesWarning, match="6 of 6 files failed"):
+        results = load_batch(paths, workers=2, executor="process", on_error="skip",
+                             transform=unpicklable_result)
+    assert list(results) == [None] * 6
+    assert [f.path for f in results.failures] == paths
+    assert all("pickle" in f.reason for f in results.failures)
 
 
 def test_imap_skip_warns_when_exhausted(clips: list[str], corrupt: str) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import inspect
+import itertools
 import os
 import pickle
 import sys
@@ -277,7 +278,8 @@ def imap(
         is issued when the iterator is exhausted.
     read_ahead : int > 0 or None
         Files decoded (or queued) ahead of the one being consumed; ``None`` means
-        ``2 * workers``. It bounds memory: at most this many decoded clips exist at once.
+        ``8 * workers`` (workers take files four at a time). It bounds memory: at most this
+        many decoded clips exist at once.
 
     Returns
     -------
@@ -347,7 +349,7 @@ def _start(
         kind=kind,
         executor=executor,
         workers=n_workers,
-        window=read_ahead or 2 * n_workers,
+        window=read_ahead or 2 * _GROUP * n_workers,
         on_error=on_error,
         transform=transform,
         load_kwargs=load_kwargs,
@@ -364,11 +366,33 @@ def _start(
 def _load_one(
     path: AudioSource, transform: Callable[..., Any] | None, load_kwargs: dict[str, Any]
 ) -> Any:
-    # Top-level so that process pools can pickle it by reference.
     y, sr = load(path, **load_kwargs)
     if transform is None:
         return y, sr
     return transform(y, sr)
+
+
+def _load_group(
+    paths: list[AudioSource],
+    transform: Callable[..., Any] | None,
+    load_kwargs: dict[str, Any],
+    stop_at_failure: bool,
+) -> list[tuple[bool, Any]]:
+    """``(True, result)`` or ``(False, exception)`` for each path, in order.
+
+    One task per few files: see ``_GROUP``. A failure does not stop the others unless
+    ``stop_at_failure`` (``on_error="raise"``, where nothing after it is wanted).
+    Top-level so that process pools can pickle it by reference.
+    """
+    outcomes: list[tuple[bool, Any]] = []
+    for path in paths:
+        try:
+            outcomes.append((True, _load_one(path, transform, load_kwargs)))
+        except Exception as exc:  # noqa: BLE001 - reported per file, as on_error says
+            outcomes.append((False, exc))
+            if stop_at_failure:
+                break
+    return outcomes
 
 
 # --- the ordered, bounded scheduler ----------------------------------------------------------
@@ -390,40 +414,55 @@ def _run(
 ) -> Iterator[Any]:
     """Keep ``window`` files in flight; yield their results in input order."""
     pool, owned = _make_pool(kind, executor, workers)
+    # Files go to the workers a few at a time (each task is a group); alone in this thread,
+    # one at a time, as computing ahead would only delay the caller.
+    group_size = 1 if pool is None else max(1, min(_GROUP, window // (2 * workers)))
     if pool is None:
-        window = 1  # decoding in this thread: computing ahead would only delay the caller
-    pending: collections.deque[tuple[int, AudioSource, concurrent.futures.Future[Any]]]
+        window = 1
+    stop_at_failure = on_error == "raise"
+    pending: collections.deque[tuple[int, list[AudioSource], concurrent.futures.Future[Any]]]
     pending = collections.deque()
+    in_flight = 0  # files in the pending groups
     paths_left = True
     index = 0
     try:
         while True:
-            while paths_left and len(pending) < window:
-                try:
-                    path = next(paths)
-                except StopIteration:
+            while paths_left and in_flight < window:
+                group = list(itertools.islice(paths, min(group_size, window - in_flight)))
+                if not group:
                     paths_left = False
                     break
-                pending.append((index, path, _submit(pool, path, transform, load_kwargs)))
-                index += 1
+                future = _submit(pool, group, transform, load_kwargs, stop_at_failure)
+                pending.append((index, group, future))
+                index += len(group)
+                in_flight += len(group)
             if not pending:
                 break
-            i, path, future = pending.popleft()
+            first, group, future = pending.popleft()
+            in_flight -= len(group)
             try:
-                value = future.result()
+                outcomes = future.result()
             except concurrent.futures.BrokenExecutor:
                 raise  # the pool died (a worker crashed): no file is to blame
-            except Exception as exc:  # noqa: BLE001 - any per-file failure, as on_error says
-                if on_error == "raise":
-                    for _, _, queued in pending:
-                        queued.cancel()
-                    pending.clear()
-                    raise _batch_error(i, path, exc) from _cause(exc)
-                failures.append(Failure(i, _name(i, path), _reason(exc), exc.with_traceback(None)))
-                value = None
-            if bar is not None:
-                bar.update(1)
-            yield value
+            except Exception as exc:  # noqa: BLE001 - the task failed as a whole
+                # e.g. its results could not be pickled back: every file in it failed so.
+                outcomes = [(False, exc)] * len(group)
+            for offset, (ok, value) in enumerate(outcomes):
+                i, path = first + offset, group[offset]
+                if not ok:
+                    exc = value
+                    if on_error == "raise":
+                        for _, _, queued in pending:
+                            queued.cancel()
+                        pending.clear()
+                        raise _batch_error(i, path, exc) from _cause(exc)
+                    failures.append(
+                        Failure(i, _name(i, path), _reason(exc), exc.with_traceback(None))
+                    )
+                    value = None
+                if bar is not None:
+                    bar.update(1)
+                yield value
         if failures:
             warnings.warn(
                 _failure_report(failures, index), SkippedFilesWarning, stacklevel=warn_stacklevel
@@ -439,19 +478,25 @@ def _run(
             bar.close()
 
 
+# Files per task. A task per file cost a future, a queue hand-off and a wake-up of the calling
+# thread for every clip: with 2 worker threads on 2 cores, load_batch at 16 kHz ran ~10%
+# slower than two bare threads looping over the same files, and groups of 4 closed that gap
+# (2,377-2,717 -> 2,939-2,988 files/s over 300 speech clips; groups of 8 were no better). Small
+# groups keep the end of a batch balanced: the last one holds up one worker for 3 clips at most.
+_GROUP = 4
+
+
 def _submit(
     pool: concurrent.futures.Executor | None,
-    path: AudioSource,
+    group: list[AudioSource],
     transform: Callable[..., Any] | None,
     load_kwargs: dict[str, Any],
-) -> concurrent.futures.Future[Any]:
+    stop_at_failure: bool,
+) -> concurrent.futures.Future[list[tuple[bool, Any]]]:
     if pool is not None:
-        return pool.submit(_load_one, path, transform, load_kwargs)
-    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-    try:
-        future.set_result(_load_one(path, transform, load_kwargs))
-    except Exception as exc:  # noqa: BLE001 - handed to the caller, as a pool would
-        future.set_exception(exc)
+        return pool.submit(_load_group, group, transform, load_kwargs, stop_at_failure)
+    future: concurrent.futures.Future[list[tuple[bool, Any]]] = concurrent.futures.Future()
+    future.set_result(_load_group(group, transform, load_kwargs, stop_at_failure))
     return future
 
 
