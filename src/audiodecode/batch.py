@@ -444,20 +444,20 @@ def _run(
                 outcomes = future.result()
             except concurrent.futures.BrokenExecutor:
                 raise  # the pool died (a worker crashed): no file is to blame
-            except Exception as exc:  # noqa: BLE001 - the task failed as a whole
+            except Exception as task_error:  # noqa: BLE001 - the task failed as a whole
                 # e.g. its results could not be pickled back: every file in it failed so.
-                outcomes = [(False, exc)] * len(group)
+                outcomes = [(False, task_error)] * len(group)
             for offset, (ok, value) in enumerate(outcomes):
                 i, path = first + offset, group[offset]
                 if not ok:
-                    exc = value
+                    error: Exception = value
                     if on_error == "raise":
                         for _, _, queued in pending:
                             queued.cancel()
                         pending.clear()
-                        raise _batch_error(i, path, exc) from _cause(exc)
+                        raise _batch_error(i, path, error) from _cause(error)
                     failures.append(
-                        Failure(i, _name(i, path), _reason(exc), exc.with_traceback(None))
+                        Failure(i, _name(i, path), _reason(error), error.with_traceback(None))
                     )
                     value = None
                 if bar is not None:
