@@ -155,11 +155,12 @@ def test_fit_length_pads_in_place_only_what_nobody_else_holds():
     """Growing soxr's array in place must never resize an array the caller still refers to."""
     from audiodecode._resample import fit_length
 
-    owner = np.arange(1, 6, dtype=np.float32).reshape(5, 1)
-    held = owner  # a second reference: numpy refuses the resize, so the frames are copied
-    grown = fit_length(owner[:, 0], 7)
+    held = np.arange(1, 6, dtype=np.float32).reshape(5, 1)
+    grown = fit_length(held, 7)  # ``held`` still refers to it: numpy refuses, frames copied
     assert held.shape == (5, 1) and np.array_equal(held[:, 0], [1, 2, 3, 4, 5])
-    assert np.array_equal(grown, [1, 2, 3, 4, 5, 0, 0]) and not np.shares_memory(grown, held)
+    assert np.array_equal(grown[:, 0], [1, 2, 3, 4, 5, 0, 0]) and not np.shares_memory(grown, held)
+    view = fit_length(held[:, :], 7)  # a view: never resized
+    assert held.shape == (5, 1) and np.array_equal(view[:, 0], [1, 2, 3, 4, 5, 0, 0])
     assert np.array_equal(fit_length(np.ones((6, 2), np.float32), 4), np.ones((4, 2)))
     alone = fit_length(np.full((3, 2), 2.0), 5)  # nobody else holds it: grown, zero-padded
     assert np.array_equal(alone, [[2, 2], [2, 2], [2, 2], [0, 0], [0, 0]])

@@ -66,8 +66,11 @@ class Resampler:
         The result has librosa's length, :func:`output_length` of the signal's, and is a new
         array that nothing else refers to: the caller may keep it.
         """
-        return fit_length(np.concatenate((self.push(signal), self.flush())),
-                          output_length(len(signal), self.sr_in, self.sr_out))
+        resampled = np.concatenate((self.push(signal), self.flush()))
+        length = output_length(len(signal), self.sr_in, self.sr_out)
+        if resampled.ndim == 2:
+            return fit_length(resampled, length)
+        return fit_length(resampled[:, None], length)[:, 0]
 
 
 class SoxrResampler(Resampler):
@@ -97,43 +100,36 @@ class SoxrResampler(Resampler):
         stream = _kept_streams.cleared(
             self.sr_in, self.sr_out, self.channels, self.dtype, self.quality
         )
-        # Passed on without a name: a local reference would stop ``fit_length`` growing it.
-        return fit_length(stream.resample_chunk(signal, last=True),
-                          output_length(len(signal), self.sr_in, self.sr_out))
+        length = output_length(len(signal), self.sr_in, self.sr_out)
+        # soxr's result is passed on without a name: a local reference to it would stop
+        # ``fit_length`` growing it. Mono goes through as ``(n, 1)``, whose result is the
+        # array that owns the samples (python-soxr's own mono path returns a view of it).
+        if signal.ndim == 2:
+            return fit_length(stream.resample_chunk(signal, last=True), length)
+        return fit_length(stream.resample_chunk(signal[:, None], last=True), length)[:, 0]
 
 
 def fit_length(resampled: np.ndarray, length: int) -> np.ndarray:
-    """``resampled`` (a new array, ``(k,)`` or ``(k, channels)``) cut or zero-padded to ``length``.
+    """A new ``(k, channels)`` array, cut or zero-padded to ``length`` frames.
 
     As ``librosa.util.fix_length`` does after resampling, without its copy when the array can
     grow in place: soxr returns one frame short of librosa's length for about a third of
     speech clips, and a copy there cost a new array's page faults on top of the memcpy.
-    python-soxr's array owns its memory (a mono result is a view of an ``(k, 1)`` owner), so
-    ``ndarray.resize`` can extend it with ``realloc``; when anything else still refers to it,
-    numpy refuses and the frames are copied instead.
+    python-soxr's result owns its memory, so ``ndarray.resize`` extends it with ``realloc``;
+    when anything else still refers to it, numpy refuses and the frames are copied instead.
     """
     frames = len(resampled)
     if frames >= length:
         return resampled[:length]
-    owner = resampled if resampled.base is None else resampled.base
-    mono = resampled.ndim == 1
-    if (
-        isinstance(owner, np.ndarray)
-        and owner.flags.owndata
-        and owner.shape[0] == frames
-        and owner.ndim == 2
-        and owner.shape[1] == (1 if mono else resampled.shape[1])
-    ):
-        del resampled  # the only other reference: resize checks there is none left
+    if resampled.base is None and resampled.flags.owndata:
         try:
-            owner.resize((length, owner.shape[1]), refcheck=True)
+            resampled.resize((length, resampled.shape[1]), refcheck=True)
         except ValueError:
             pass
         else:
-            owner[frames:] = 0
-            return owner[:, 0] if mono else owner
-        resampled = owner[:, 0] if mono else owner
-    padded = np.zeros((length, *resampled.shape[1:]), resampled.dtype)
+            resampled[frames:] = 0
+            return resampled
+    padded = np.zeros((length, resampled.shape[1]), resampled.dtype)
     padded[:frames] = resampled
     return padded
 
