@@ -112,7 +112,7 @@ def _dataloader(dataset: Any) -> list[Any]:
 
 
 class _Floor(threading.local):
-    """The control: a WAV clip's samples into a new array, with as little around it as Python allows.
+    """The control: a WAV clip's samples into a new array, with as little Python as possible.
 
     Three system calls per clip (open, one ``preadv`` of the whole file into a per-thread
     buffer, close), the samples scaled into a new float32 array (at 16 kHz into a per-thread
