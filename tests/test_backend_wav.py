@@ -95,3 +95,24 @@ def test_local_wav_with_any_sizes_reads_or_raises_ours(channels, block_align, da
             return
         expected, _ = sf.read(path, dtype="float32", always_2d=True)
         np.testing.assert_array_equal(np.atleast_2d(y), expected.T)
+
+
+def test_metadata_reads_no_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """info() and get_duration() read the header only; load() reads a short file in one go."""
+    import os
+
+    path = tmp_path / "clip.wav"
+    path.write_bytes(_wav(1, SMALL))
+    sample_reads: list[int] = []
+    real_preadv = os.preadv
+
+    def counting_preadv(fd: int, buffers: list, offset: int) -> int:
+        sample_reads.append(offset)
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", counting_preadv)
+    assert audiodecode.info(path).frames == SMALL
+    assert audiodecode.get_duration(path=path) == SMALL / 48000
+    assert sample_reads == []
+    audiodecode.load(path, sr=None)
+    assert sample_reads == [44]  # one read, of the data chunk, right after the 44-byte header

@@ -338,7 +338,7 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
     with open_source(path) as source:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
-        with open_reader(source, backend) as reader:
+        with open_reader(source, backend, decoding=False) as reader:
             return AudioInfo(
                 sample_rate=reader.sample_rate,
                 channels=reader.channels,

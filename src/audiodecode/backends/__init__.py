@@ -80,8 +80,10 @@ def backend_order(source: Source, backend: str | None = None) -> tuple[str, ...]
     return _ORDER_BY_CONTAINER.get(sniff(source.head()), _FFMPEG_ONLY)
 
 
-def open_reader(source: Source, backend: str | None = None) -> Reader:
+def open_reader(source: Source, backend: str | None = None, *, decoding: bool = True) -> Reader:
     """Open the first backend that reads ``source``.
+
+    ``decoding=False`` says only the metadata is wanted, so no reader reads samples ahead.
 
     Raises
     ------
@@ -95,7 +97,7 @@ def open_reader(source: Source, backend: str | None = None) -> Reader:
     reasons = []
     for name in backend_order(source, backend):
         try:
-            return _reader_class(name)(source)
+            return _reader_class(name)(source, decoding=decoding)
         except Decline as exc:
             reasons.append(f"{name}: {exc}")
         except AudioDecodeError:

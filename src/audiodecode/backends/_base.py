@@ -79,7 +79,9 @@ class Reader:
     codec: str
     bits_per_sample: int | None = None
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, decoding: bool = True) -> None:
+        # ``decoding`` is false when only the metadata is wanted (``info``): a reader may read
+        # samples ahead when it is true, and must not when it is false.
         self.source = source
 
     def seek(self, frame: int) -> None:

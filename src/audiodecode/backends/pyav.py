@@ -203,8 +203,8 @@ class PyAVReader(Reader):
 
     name = "pyav"
 
-    def __init__(self, source: Source) -> None:
-        super().__init__(source)
+    def __init__(self, source: Source, *, decoding: bool = True) -> None:
+        super().__init__(source, decoding=decoding)
         if source.soundfile is not None:
             msg = "an open soundfile.SoundFile is read by the sndfile backend"
             raise Decline(msg)

@@ -47,8 +47,8 @@ class SndfileReader(Reader):
 
     name = "sndfile"
 
-    def __init__(self, source: Source) -> None:
-        super().__init__(source)
+    def __init__(self, source: Source, *, decoding: bool = True) -> None:
+        super().__init__(source, decoding=decoding)
         if source.soundfile is not None:
             self._file = source.soundfile
             if self._file.closed:

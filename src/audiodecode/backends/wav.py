@@ -47,8 +47,8 @@ class WavReader(Reader):
     name = "wav"
     format = "wav"
 
-    def __init__(self, source: Source) -> None:
-        super().__init__(source)
+    def __init__(self, source: Source, *, decoding: bool = True) -> None:
+        super().__init__(source, decoding=decoding)
         if source.soundfile is not None:
             raise Decline("a soundfile.SoundFile is read by libsndfile")
         # A local file is read with pread: no seek, no Python-level buffering.
@@ -56,7 +56,7 @@ class WavReader(Reader):
         self._file = source.raw_file() if self._fd is None else None
         # A short file's samples, read whole with the header (see ``_read_small_data``).
         self._data: np.ndarray | None = None
-        self._parse_header(source.head())
+        self._parse_header(source.head(), read_small_data=decoding)
 
     def _read_at(self, offset: int, size: int) -> bytes:
         if self._fd is not None:
@@ -65,12 +65,12 @@ class WavReader(Reader):
         self._file.seek(offset)
         return self._file.read(size)
 
-    def _parse_header(self, head: bytes) -> None:
+    def _parse_header(self, head: bytes, *, read_small_data: bool) -> None:
         riff = head[:4]
         if riff not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
             raise Decline("not a little-endian RIFF/RF64 WAVE file")
-        # Only a local file's first ``_SMALL_DATA_BYTES`` of samples are read without asking for
-        # its size: the read itself says how much is there. Anything else asks first.
+        # A short local file about to be decoded has its samples read now, and that read says
+        # how much is there (``_read_small_data``); anything else asks for the file's size.
         end_of_file: int | None = None
         position = 12
         fmt: bytes | None = None
@@ -145,7 +145,7 @@ class WavReader(Reader):
         self._data_offset = data_offset
         self._position = 0
         # libsndfile trusts the header unless the file is shorter, then reads what is there.
-        if self._fd is not None and data_size <= _SMALL_DATA_BYTES:
+        if read_small_data and self._fd is not None and data_size <= _SMALL_DATA_BYTES:
             available = self._read_small_data(data_size)
         else:
             if end_of_file is None:
