@@ -227,6 +227,35 @@ def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrup
     np.testing.assert_array_equal(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
 
 
+def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import audiodecode.batch as batch
+
+    sizes: list[int] = []
+    real_submit = batch._submit
+
+    def recording_submit(pool, group, *args):  # type: ignore[no-untyped-def]
+        sizes.append(len(group))
+        return real_submit(pool, group, *args)
+
+    monkeypatch.setattr(batch, "_submit", recording_submit)
+    return sizes
+
+
+def test_groups_shrink_towards_the_end(clips: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four files per task while many remain, one at a time at the end: workers finish together."""
+    sizes = _group_sizes(monkeypatch)
+    paths = clips * 3
+    results = load_batch(paths, workers=2, sr=None, transform=describe)
+    assert results == [describe(*librosa.load(p, sr=None)) for p in paths]
+    assert sum(sizes) == 36 and sizes[0] == 4 and sizes[-4:] == [1, 1, 1, 1]
+    sizes.clear()
+    list(imap(iter(paths), workers=2, sr=None))  # length unknown, no transform: groups of 4
+    assert set(sizes[:-1]) == {4}
+    sizes.clear()
+    list(imap(iter(paths), workers=2, sr=None, transform=describe))  # a transform may be slow
+    assert set(sizes) == {1}
+
+
 def test_results_that_cannot_come_back_from_a_process_fail_each_file(clips: list[str]) -> None:
     """A group whose results cannot be pickled back fails as a whole: each file is reported."""
     paths = clips[:6]

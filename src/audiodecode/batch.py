@@ -343,10 +343,12 @@ def _start(
     kind = _resolve_executor(executor)
     if kind == "process":
         _check_picklable(transform)
-    bar = _progress_bar(_length_hint(paths)) if progress else None
+    total = _length_hint(paths)
+    bar = _progress_bar(total) if progress else None
     failures: list[Failure] = []
     generator = _run(
         iter(paths),
+        total=total,
         kind=kind,
         executor=executor,
         workers=n_workers,
@@ -402,6 +404,7 @@ def _load_group(
 def _run(
     paths: Iterator[AudioSource],
     *,
+    total: int | None,
     kind: str,
     executor: ExecutorKind | concurrent.futures.Executor,
     workers: int,
@@ -420,6 +423,11 @@ def _run(
     group_size = 1 if pool is None else max(1, min(_GROUP, window // (2 * workers)))
     if pool is None:
         window = 1
+    elif total is None and transform is not None:
+        # The end of the input is not known, so groups cannot shrink towards it (below); with
+        # a transform a file may take long, and a last group of four would keep one worker
+        # busy while the others wait.
+        group_size = 1
     stop_at_failure = on_error == "raise"
     pending: collections.deque[tuple[int, list[AudioSource], concurrent.futures.Future[Any]]]
     pending = collections.deque()
@@ -429,7 +437,12 @@ def _run(
     try:
         while True:
             while paths_left and in_flight < window:
-                group = list(itertools.islice(paths, min(group_size, window - in_flight)))
+                size = min(group_size, window - in_flight)
+                if total is not None:
+                    # Smaller groups towards the end, down to one file, so the workers finish
+                    # together whatever a file costs.
+                    size = min(size, max(1, (total - index) // (2 * workers)))
+                group = list(itertools.islice(paths, size))
                 if not group:
                     paths_left = False
                     break
