@@ -25,8 +25,8 @@ throughput table; BENCHMARKS.md the analysis):
   an embedding) is cheap to send back. numpy-heavy transforms release the GIL for most of their
   time (~26% held for an FFT feature extractor) and do well in threads.
 
-Files go to the workers four at a time, so the calling thread wakes once per group rather
-than once per file. 2 threads against 1 worker (medians of several rounds, each in a new
+Files go to the workers four at a time (one at a time towards the end of the input), so the
+calling thread wakes once per group rather than once per file. 2 threads against 1 worker (medians of several rounds, each in a new
 process): FLAC 1.98x at the native rate and 1.93x at 16 kHz; 16-bit WAV 2.3-2.7x at the native
 rate (the worker threads' malloc arenas keep the pages the calling thread's gives back) and
 1.6-1.7x at 16 kHz, where a bare two-thread loop doing the same work reaches 2.0x.
@@ -495,8 +495,8 @@ def _run(
 # Files per task. A task per file cost a future, a queue hand-off and a wake-up of the calling
 # thread for every clip: with 2 worker threads on 2 cores, load_batch at 16 kHz ran ~10%
 # slower than two bare threads looping over the same files, and groups of 4 closed that gap
-# (2,377-2,717 -> 2,939-2,988 files/s over 300 speech clips; groups of 8 were no better). Small
-# groups keep the end of a batch balanced: the last one holds up one worker for 3 clips at most.
+# (2,377-2,717 -> 2,939-2,988 files/s over 300 speech clips; groups of 8 were no better). Groups
+# shrink towards the end of an input of known length (``_run``), so the workers finish together.
 _GROUP = 4
 
 
