@@ -34,7 +34,6 @@ BENCHMARKS.md and the command that produced it.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import platform
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from _bare_threads import bare_thread_pass
 
 import audiodecode
 from audiodecode._corpus import make_ravdess_folder
@@ -152,23 +152,7 @@ class _Floor(threading.local):
 def _floor_pass(paths: list[str], sr: int | None, threads: int) -> list[Any]:
     """The control over every clip: in this thread, or in bare threads sharing a counter."""
     floor = _Floor()
-    if threads == 1:
-        return [floor.load(path, sr) for path in paths]
-    results: list[Any] = [None] * len(paths)
-    counter = itertools.count()  # next() on it is atomic under the GIL
-
-    def work() -> None:
-        for i in counter:
-            if i >= len(paths):
-                return
-            results[i] = floor.load(paths[i], sr)
-
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    return bare_thread_pass(paths, lambda path: floor.load(path, sr), threads)
 
 
 def _forked_pass(paths: list[str], sr: int | None) -> None:

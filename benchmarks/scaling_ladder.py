@@ -28,7 +28,6 @@ Rungs:
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bare_threads import bare_thread_pass
 
 RUNGS = (
     "minimal",
@@ -85,7 +85,7 @@ def _loader(rung: str) -> Any:
     import audiodecode
     from audiodecode._pipeline import decode, plan
     from audiodecode._resample import SoxrResampler, fit_length
-    from audiodecode._scratch import as_array, borrow_bytes, give_back
+    from audiodecode._scratch import borrow_array, give_back
     from audiodecode._source import open_source
     from audiodecode.backends import open_reader
 
@@ -114,8 +114,7 @@ def _loader(rung: str) -> Any:
             buffer = None
             with open_source(path) as source, open_reader(source, None) as reader:
                 if level >= RUNGS.index("+ pooled float buffer"):
-                    buffer = borrow_bytes(4 * reader.frames)
-                    y = as_array(buffer, (reader.frames,), float32)
+                    buffer, y = borrow_array((reader.frames,), float32)
                 else:
                     y = local.native[: reader.frames]
                 reader.readinto(y[:, None])
@@ -154,25 +153,8 @@ def _loader(rung: str) -> Any:
 
 
 def _pass(paths: list[str], rung: str, threads: int) -> list[Any]:
-    results: list[Any] = [None] * len(paths)
-    counter = itertools.count()  # next() on it is atomic under the GIL
-
-    def work() -> None:
-        load_one = _loader(rung)
-        for i in counter:
-            if i >= len(paths):
-                return
-            results[i] = load_one(paths[i])
-
-    if threads == 1:
-        work()
-        return results
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    # The loader's buffers and soxr stream are per thread (``_PerThread``), made on first use.
+    return bare_thread_pass(paths, _loader(rung), threads)
 
 
 def _measure(paths: list[str], rung: str, threads: int) -> float:

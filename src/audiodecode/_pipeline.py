@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._resample import Resampler, make_resampler, output_length
-from ._scratch import as_array, borrow_bytes, give_back
+from ._scratch import borrow_array, give_back
 from ._span import resolve_span
 
 if TYPE_CHECKING:
@@ -177,9 +177,9 @@ class Run:
 
 
 def _borrow(borrowed: list[np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    buffer = borrow_bytes(dtype.itemsize * shape[0] * (shape[1] if len(shape) > 1 else 1))
+    buffer, array = borrow_array(shape, dtype)
     borrowed.append(buffer)
-    return as_array(buffer, shape, dtype)
+    return array
 
 
 def _give_back(borrowed: list[np.ndarray]) -> None:

@@ -16,7 +16,9 @@ import numpy as np
 # Larger buffers are left to the garbage collector: keeping them would pin that much memory
 # in every thread that once read a long file.
 KEEP_BYTES = 16 << 20
-KEEP_BUFFERS = 4  # a resampled load borrows three at once; one more for a nested load
+# A downmixed, resampled WAV load borrows three at once (the file's bytes, its samples, the
+# mix); one more serves a nested load.
+KEEP_BUFFERS = 4
 
 
 class _Pool(threading.local):
@@ -43,9 +45,13 @@ def give_back(buffer: np.ndarray) -> None:
         free.append(buffer)
 
 
-def as_array(buffer: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """View the start of a borrowed buffer as a C-contiguous array of ``shape`` and ``dtype``."""
+def borrow_array(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(buffer, array)``: a borrowed buffer, and its start as a C-contiguous ``array``.
+
+    The ``buffer`` is what goes back to :func:`give_back` once the array is no longer used.
+    """
     nbytes = dtype.itemsize
     for size in shape:
         nbytes *= size
-    return buffer[:nbytes].view(dtype).reshape(shape)
+    buffer = borrow_bytes(nbytes)
+    return buffer, buffer[:nbytes].view(dtype).reshape(shape)
