@@ -27,10 +27,10 @@ throughput table; BENCHMARKS.md the analysis):
 
 Files go to the workers four at a time (one at a time towards the end of the input), so the
 calling thread wakes once per group rather than once per file. 2 threads against 1 worker
-(medians of several rounds, each in a new process): FLAC 1.98x at the native rate and 1.93x
-at 16 kHz; 16-bit WAV 2.3-2.7x at the native rate (the worker threads' malloc arenas keep
-the pages the calling thread's gives back) and 1.6-1.7x at 16 kHz, where a bare two-thread
-loop doing the same work reaches 2.0x.
+(medians of several rounds, each in a new process): FLAC 1.86-1.98x at the native rate and
+1.85-1.93x at 16 kHz; 16-bit WAV 2.3-2.9x at the native rate (the worker threads' malloc
+arenas keep the pages the calling thread's gives back) and 1.6-1.75x at 16 kHz, where a bare
+two-thread loop doing the same work reaches 2.0x.
 """
 
 from __future__ import annotations
