@@ -228,7 +228,7 @@ def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrup
 
 
 def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import audiodecode.batch as batch
+    from audiodecode import batch
 
     sizes: list[int] = []
     real_submit = batch._submit
@@ -247,7 +247,9 @@ def test_groups_shrink_towards_the_end(clips: list[str], monkeypatch: pytest.Mon
     paths = clips * 3
     results = load_batch(paths, workers=2, sr=None, transform=describe)
     assert results == [describe(*librosa.load(p, sr=None)) for p in paths]
-    assert sum(sizes) == 36 and sizes[0] == 4 and sizes[-4:] == [1, 1, 1, 1]
+    assert sum(sizes) == 36
+    assert sizes[0] == 4
+    assert sizes[-4:] == [1, 1, 1, 1]
     sizes.clear()
     list(imap(iter(paths), workers=2, sr=None))  # length unknown, no transform: groups of 4
     assert set(sizes[:-1]) == {4}

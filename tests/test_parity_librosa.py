@@ -108,7 +108,7 @@ def span_id(span):
 @pytest.mark.parametrize("kind", GRID_KINDS)
 def test_grid(corpus, kind, sr, mono, span, dtype):
     offset, duration = span
-    kwargs = dict(sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype)
+    kwargs = {"sr": sr, "mono": mono, "offset": offset, "duration": duration, "dtype": dtype}
     assert_same(audiodecode.load(corpus[kind], **kwargs), oracle_load(corpus[kind], **kwargs))
 
 
@@ -117,7 +117,7 @@ def test_grid(corpus, kind, sr, mono, span, dtype):
 @pytest.mark.parametrize("sr", [None, 16000], ids=lambda s: f"sr{s}")
 def test_every_librosa_format(corpus, librosa_kind, sr, mono, offset):
     path = corpus[librosa_kind]
-    kwargs = dict(sr=sr, mono=mono, offset=offset)
+    kwargs = {"sr": sr, "mono": mono, "offset": offset}
     assert_same(audiodecode.load(path, **kwargs), oracle_load(path, **kwargs))
 
 
@@ -125,7 +125,7 @@ def test_every_librosa_format(corpus, librosa_kind, sr, mono, offset):
 def test_every_librosa_format_mono_source(corpus_mono, librosa_kind, sr):
     path = corpus_mono[librosa_kind]
     for mono in (True, False):
-        kwargs = dict(sr=sr, mono=mono)
+        kwargs = {"sr": sr, "mono": mono}
         assert_same(audiodecode.load(path, **kwargs), oracle_load(path, **kwargs))
 
 
@@ -135,7 +135,7 @@ def test_every_librosa_format_mono_source(corpus_mono, librosa_kind, sr):
 )
 @pytest.mark.parametrize("mono", [True, False], ids=["mono", "multi"])
 def test_res_types(corpus, res_type, mono):
-    kwargs = dict(sr=16000, mono=mono, res_type=res_type)
+    kwargs = {"sr": 16000, "mono": mono, "res_type": res_type}
     assert_same(audiodecode.load(corpus["flac_16"], **kwargs),
                 oracle_load(corpus["flac_16"], **kwargs))
 
@@ -191,7 +191,7 @@ INPUTS = {
 @pytest.mark.parametrize("kind", GRID_KINDS)
 def test_input_types(corpus, kind, make_input, sr, span):
     ours, theirs = make_input(corpus[kind])
-    kwargs = dict(sr=sr, offset=span[0], duration=span[1])
+    kwargs = {"sr": sr, "offset": span[0], "duration": span[1]}
     try:
         if isinstance(theirs, (str, Path, sf.SoundFile)) or span[0] >= 0:
             expected = oracle_load(theirs, **kwargs)
@@ -232,11 +232,9 @@ def test_offset_outside_the_audio_raises_like_librosa(corpus, kind, offset):
     librosa 0.11's soundfile path fails the same way, but it then retries a path with
     audioread, whose stdlib WAV reader returns an empty array; that retry is not followed.
     """
+    oracle = librosa10_load if LIBROSA_MAJOR < 1 else librosa.load
     with pytest.raises(sf.LibsndfileError):
-        if LIBROSA_MAJOR < 1:
-            librosa10_load(corpus[kind], offset=offset)
-        else:
-            librosa.load(corpus[kind], offset=offset)
+        oracle(corpus[kind], offset=offset)
     with pytest.raises(ValueError, match="outside the audio"):
         audiodecode.load(corpus[kind], offset=offset)
 
@@ -323,7 +321,7 @@ def oracle_stream(path, **kwargs):
 
 def assert_same_blocks(actual, expected):
     assert len(actual) == len(expected)
-    for a, b in zip(actual, expected):
+    for a, b in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
 
 
@@ -336,8 +334,10 @@ def test_stream_native_rate(corpus, kind, shape, mono, span, fill_value):
     if span[0] < 0 and LIBROSA_MAJOR < 1:
         pytest.skip("librosa 0.11's stream cannot seek from the end (it fails); no oracle")
     block_length, frame_length, hop_length = shape
-    kwargs = dict(block_length=block_length, frame_length=frame_length, hop_length=hop_length,
-                  mono=mono, offset=span[0], duration=span[1], fill_value=fill_value)
+    kwargs = {
+        "block_length": block_length, "frame_length": frame_length, "hop_length": hop_length,
+        "mono": mono, "offset": span[0], "duration": span[1], "fill_value": fill_value,
+    }
     if LIBROSA_MAJOR >= 1:
         kwargs["sr"] = None
     assert_same_blocks(list(audiodecode.stream(corpus[kind], **kwargs)),
@@ -349,14 +349,14 @@ def test_stream_native_rate(corpus, kind, shape, mono, span, fill_value):
 @pytest.mark.parametrize("sr", [22050, 11025], ids=lambda s: f"sr{s}")
 @pytest.mark.parametrize("kind", ["wav_pcm16", "flac_16", "mp3"])
 def test_stream_resampled(corpus, kind, sr, mono):
-    kwargs = dict(block_length=4, frame_length=2048, hop_length=512, sr=sr, mono=mono)
+    kwargs = {"block_length": 4, "frame_length": 2048, "hop_length": 512, "sr": sr, "mono": mono}
     assert_same_blocks(list(audiodecode.stream(corpus[kind], **kwargs)),
                        oracle_stream(corpus[kind], **kwargs))
 
 
 @pytest.mark.skipif(LIBROSA_MAJOR < 1, reason="librosa 0.11's stream has no sr argument")
 def test_stream_fractional_step_is_refused_like_librosa(corpus):
-    kwargs = dict(block_length=1, frame_length=1000, hop_length=1001, sr=16000)
+    kwargs = {"block_length": 1, "frame_length": 1000, "hop_length": 1001, "sr": 16000}
     with pytest.raises(Exception, match="fractional"):  # noqa: PT011 - librosa's ParameterError
         oracle_stream(corpus["wav_pcm16"], **kwargs)
     with pytest.raises(ValueError, match="fractional"):

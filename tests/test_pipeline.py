@@ -18,8 +18,8 @@ def block_frames(request, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(sr=None, mono=True), dict(sr=None, mono=False), dict(sr=16000, mono=True),
-    dict(sr=16000, mono=False), dict(sr=8000, mono=True, offset=0.1, duration=0.05),
+    {"sr": None, "mono": True}, {"sr": None, "mono": False}, {"sr": 16000, "mono": True},
+    {"sr": 16000, "mono": False}, {"sr": 8000, "mono": True, "offset": 0.1, "duration": 0.05},
 ], ids=lambda k: "-".join(f"{a}{b}" for a, b in k.items()))
 @pytest.mark.parametrize("kind", ["wav_pcm16", "flac_16", "mp3"])
 def test_block_size_does_not_change_the_result(short_corpus, kind, kwargs, block_frames):
@@ -139,7 +139,7 @@ def test_missing_optional_resampler_names_the_package(short_corpus, monkeypatch)
 def test_nested_runs_never_share_scratch(corpus, monkeypatch):
     """A load inside a stream loop (both borrow per-thread scratch) leaves the stream intact."""
     monkeypatch.setattr(_pipeline, "BLOCK_FRAMES", 1000)  # many scratch-backed chunks
-    kwargs = dict(block_length=2, frame_length=1024, hop_length=512, mono=True)
+    kwargs = {"block_length": 2, "frame_length": 1024, "hop_length": 512, "mono": True}
     alone = list(audiodecode.stream(corpus["flac_16"], **kwargs))
     nested = []
     for block in audiodecode.stream(corpus["flac_16"], **kwargs):
@@ -147,7 +147,7 @@ def test_nested_runs_never_share_scratch(corpus, monkeypatch):
         audiodecode.load(corpus["mp3"], sr=None, mono=True)
         nested.append(block)
     assert len(nested) == len(alone)
-    for a, b in zip(nested, alone):
+    for a, b in zip(nested, alone, strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
 
 
@@ -157,10 +157,13 @@ def test_fit_length_pads_in_place_only_what_nobody_else_holds():
 
     held = np.arange(1, 6, dtype=np.float32).reshape(5, 1)
     grown = fit_length(held, 7)  # ``held`` still refers to it: numpy refuses, frames copied
-    assert held.shape == (5, 1) and np.array_equal(held[:, 0], [1, 2, 3, 4, 5])
-    assert np.array_equal(grown[:, 0], [1, 2, 3, 4, 5, 0, 0]) and not np.shares_memory(grown, held)
+    assert held.shape == (5, 1)
+    assert np.array_equal(held[:, 0], [1, 2, 3, 4, 5])
+    assert np.array_equal(grown[:, 0], [1, 2, 3, 4, 5, 0, 0])
+    assert not np.shares_memory(grown, held)
     view = fit_length(held[:, :], 7)  # a view: never resized
-    assert held.shape == (5, 1) and np.array_equal(view[:, 0], [1, 2, 3, 4, 5, 0, 0])
+    assert held.shape == (5, 1)
+    assert np.array_equal(view[:, 0], [1, 2, 3, 4, 5, 0, 0])
     assert np.array_equal(fit_length(np.ones((6, 2), np.float32), 4), np.ones((4, 2)))
     alone = fit_length(np.full((3, 2), 2.0), 5)  # nobody else holds it: grown, zero-padded
     assert np.array_equal(alone, [[2, 2], [2, 2], [2, 2], [0, 0], [0, 0]])

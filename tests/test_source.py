@@ -109,7 +109,7 @@ def test_bytes_that_only_look_like_mp3_get_a_decode_error(tmp_path):
     """libsndfile's odd "not a regular file" message is not the last word: FFmpeg tries too."""
     path = tmp_path / "noise.bin"
     path.write_bytes(b"\xff\xfb\x90\x64" + bytes(range(256)) * 40)
-    with pytest.raises(audiodecode.AudioDecodeError, match="noise.bin.*FFmpeg cannot read"):
+    with pytest.raises(audiodecode.AudioDecodeError, match=r"noise\.bin.*FFmpeg cannot read"):
         audiodecode.load(path)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +17,8 @@ from ._span import check_span
 from .backends import BACKENDS, open_reader
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from numpy.typing import DTypeLike
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]

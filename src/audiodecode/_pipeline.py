@@ -9,7 +9,6 @@ decodes straight into the output array and nothing is copied.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +18,8 @@ from ._scratch import borrow_array, give_back
 from ._span import resolve_span
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .backends import Reader
 
 # "Until the decoder stops", for streams whose length is only estimated.

@@ -40,7 +40,7 @@ def check_res_type(res_type: str) -> None:
 def output_length(n_frames: int, sr_in: float, sr_out: float) -> int:
     """``librosa.resample``'s final length, with the same floating-point steps."""
     ratio = float(sr_out) / sr_in
-    return int(math.ceil(n_frames * ratio))
+    return math.ceil(n_frames * ratio)
 
 
 class Resampler:

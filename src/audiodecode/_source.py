@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     import soundfile
+    from typing_extensions import Self
 
 #: What ``load``, ``stream``, ``info``... accept as their first argument.
 AudioSource = Union[
@@ -92,7 +93,7 @@ class Source:
             fd, self.fd = self.fd, None
             os.close(fd)
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -115,14 +116,13 @@ def open_source(obj: Any) -> Source:
     TypeError
         Something that is not one of the accepted kinds (a text-mode file, a list...).
     """
-    if isinstance(obj, str) or isinstance(obj, os.PathLike):
+    if isinstance(obj, (str, os.PathLike)):
         path = os.fspath(obj)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         if "://" in path and not path.startswith("file://"):
             return _open_url(path)
-        if path.startswith("file://"):
-            path = path[len("file://") :]
+        path = path.removeprefix("file://")
         source = Source(path, path=path)
         try:
             source.head()  # fail now, with the OS's own FileNotFoundError/IsADirectoryError

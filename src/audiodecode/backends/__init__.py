@@ -98,7 +98,7 @@ def open_reader(source: Source, backend: str | None = None, *, decoding: bool = 
     for name in backend_order(source, backend):
         try:
             return _reader_class(name)(source, decoding=decoding)
-        except Decline as exc:
+        except Decline as exc:  # noqa: PERF203 - trying each backend in turn is the point
             reasons.append(f"{name}: {exc}")
         except AudioDecodeError:
             raise

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .._source import Source
 
 
@@ -122,7 +124,7 @@ class Reader:
     def close(self) -> None:
         """Release the file and the decoder. Idempotent."""
 
-    def __enter__(self) -> Reader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -75,7 +75,8 @@ class SndfileReader(Reader):
             # FFmpeg decodes such streams (to the same integers, for lossless ones).
             if source.soundfile is None:
                 f.close()
-            raise Decline("libsndfile does not know the length of this stream")
+            msg = "libsndfile does not know the length of this stream"
+            raise Decline(msg)
         self.format = _CONTAINERS.get(f.format, f.format.lower())
         self.codec, self.bits_per_sample = _CODECS.get(f.subtype, (f.subtype.lower(), None))
         self._position = f.tell() if f.seekable() else 0

@@ -50,7 +50,8 @@ class WavReader(Reader):
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         super().__init__(source, decoding=decoding)
         if source.soundfile is not None:
-            raise Decline("a soundfile.SoundFile is read by libsndfile")
+            msg = "a soundfile.SoundFile is read by libsndfile"
+            raise Decline(msg)
         # A local file is read with pread: no seek, no Python-level buffering.
         self._fd = source.fd
         self._file = source.raw_file() if self._fd is None else None
@@ -68,7 +69,8 @@ class WavReader(Reader):
     def _parse_header(self, head: bytes, *, read_small_data: bool) -> None:
         riff = head[:4]
         if riff not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
-            raise Decline("not a little-endian RIFF/RF64 WAVE file")
+            msg = "not a little-endian RIFF/RF64 WAVE file"
+            raise Decline(msg)
         # A short local file about to be decoded has its samples read now, and that read says
         # how much is there (``_read_small_data``); anything else asks for the file's size.
         end_of_file: int | None = None
@@ -86,21 +88,25 @@ class WavReader(Reader):
             chunk_id = chunk_header[:4]
             (chunk_size,) = _U32.unpack(chunk_header[4:])
             if not _is_chunk_id(chunk_id):
-                raise Decline(f"unexpected bytes {chunk_id!r} where a chunk should start")
+                msg = f"unexpected bytes {chunk_id!r} where a chunk should start"
+                raise Decline(msg)
             body = position + 8
             if chunk_id == b"data":
                 if fmt is None:
-                    raise Decline("data chunk before fmt chunk")
+                    msg = "data chunk before fmt chunk"
+                    raise Decline(msg)
                 data_offset = body
                 data_size = chunk_size
                 if riff != b"RIFF" and chunk_size == 0xFFFFFFFF:
                     if data_size64 is None:
-                        raise Decline("RF64 without a ds64 chunk")
+                        msg = "RF64 without a ds64 chunk"
+                        raise Decline(msg)
                     data_size = data_size64
                 break
             if chunk_id in (b"fmt ", b"ds64"):
                 if chunk_size < 16 or chunk_size > 1024:
-                    raise Decline(f"unusual {chunk_id!r} chunk size")
+                    msg = f"unusual {chunk_id!r} chunk size"
+                    raise Decline(msg)
                 if body + chunk_size <= len(head):
                     chunk = head[body : body + chunk_size]
                 else:
@@ -112,29 +118,36 @@ class WavReader(Reader):
             # Chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
             position = body + chunk_size + (chunk_size & 1)
         if fmt is None or data_offset < 0:
-            raise Decline("no fmt or data chunk")
+            msg = "no fmt or data chunk"
+            raise Decline(msg)
         if riff == b"RIFF" and data_size in (0, 0xFFFFFFFF):
             end_of_file = self._size()
             if data_offset < end_of_file:
                 # A streaming writer's placeholder size: libsndfile has its own rules for it.
-                raise Decline("data chunk size is a placeholder")
+                msg = "data chunk size is a placeholder"
+                raise Decline(msg)
 
         format_tag, channels, sample_rate, _byte_rate, block_align, bits = _FMT.unpack(fmt[:16])
         if format_tag == _FORMAT_EXTENSIBLE:
             if len(fmt) < 40:
-                raise Decline("short WAVE_FORMAT_EXTENSIBLE header")
+                msg = "short WAVE_FORMAT_EXTENSIBLE header"
+                raise Decline(msg)
             valid_bits = _U16.unpack(fmt[18:20])[0]
             guid = fmt[24:40]
             if guid[4:] != _GUID_TAIL[2:] or guid[2:4] != b"\x00\x00":
-                raise Decline("extensible subformat is not PCM or float")
+                msg = "extensible subformat is not PCM or float"
+                raise Decline(msg)
             format_tag = _U16.unpack(guid[:2])[0]
             if valid_bits not in (0, bits):
-                raise Decline("valid bits differ from container bits")
+                msg = "valid bits differ from container bits"
+                raise Decline(msg)
         layout = _LAYOUTS.get((format_tag, bits))
         if layout is None:
-            raise Decline(f"format tag {format_tag:#06x} with {bits} bits is not plain PCM/float")
+            msg = f"format tag {format_tag:#06x} with {bits} bits is not plain PCM/float"
+            raise Decline(msg)
         if channels < 1 or sample_rate < 1 or block_align != channels * (bits // 8):
-            raise Decline("inconsistent channels / block alignment")
+            msg = "inconsistent channels / block alignment"
+            raise Decline(msg)
 
         self._storage_dtype = np.dtype(layout[0])
         self.codec = layout[1]
