@@ -137,12 +137,18 @@ def fit_length(resampled: np.ndarray, length: int) -> np.ndarray:
 class _KeptStreams(threading.local):
     """Per-thread soxr streams, cleared and reused for one whole-signal call after another.
 
-    ``soxr.resample`` builds a new resampler, filter design included, on every call: about a
-    quarter of a 3 s speech clip's load at 16 kHz (``load`` went from ~800 to ~600 us). A
-    cleared stream keeps its filter and gives the same samples as the one-shot call
-    (python-soxr's ``resample`` is a stream internally; ``tests/test_pipeline.py`` checks both
-    dtypes, every quality and several rates and channel counts). ``whole`` never yields while
-    it holds a stream, so a nested ``load`` in the same thread cannot share one half-way.
+    Not ``soxr.resample``, librosa's own call, because of what it returns: for ``(n, 1)`` input
+    a view (python-soxr splits the channels), which ``fit_length`` cannot grow, so the third of
+    speech clips that soxr leaves one frame short would be copied; a stream's result owns its
+    samples. The CPU is about the same, as ``clear()`` designs the filter again: on a 3 s clip,
+    48 -> 16 kHz, clear + resample took 388-443 us against 397-400 for ``soxr.resample``, and
+    swapping it in made one worker 3% slower (BENCHMARKS.md). ``clear()`` holds the GIL for
+    those ~22 us; ``soxr.resample`` does not.
+
+    A cleared stream gives the same samples as the one-shot call (python-soxr's ``resample`` is
+    a stream internally; ``tests/test_pipeline.py`` checks both dtypes, every quality and several
+    rates and channel counts). ``whole`` never yields while it holds a stream, so a nested
+    ``load`` in the same thread cannot share one half-way.
     """
 
     _LIMIT = 4  # rate pairs x channel counts x dtypes in use at once, per thread
