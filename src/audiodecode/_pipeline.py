@@ -122,18 +122,19 @@ class Run:
             reader.seek(plan.start_frame)
         remaining = plan.n_frames
         borrowed: list[np.ndarray] = []
+        mix_buffer = None
         try:
-            if into is None:
+            if into is not None:
+                buffer = into
+            else:
                 block_frames = BLOCK_FRAMES
                 if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
                 block_frames = min(block_frames, max(remaining, 1))
-                scratch = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
-                mix_buffer = (
-                    _borrow(borrowed, (block_frames,), plan.dtype) if plan.downmix else None
-                )
-            yield from self._blocks(remaining, into if into is not None else scratch,
-                                    into is not None, mix_buffer if into is None else None)
+                buffer = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
+                if plan.downmix:
+                    mix_buffer = _borrow(borrowed, (block_frames,), plan.dtype)
+            yield from self._blocks(remaining, buffer, into is not None, mix_buffer)
         finally:
             _give_back(borrowed)
 
