@@ -30,7 +30,11 @@ def _load_or_our_error(data: bytes) -> None:
         y, _ = audiodecode.load(data, sr=None)
     except (AudioDecodeError, ValueError):
         return
-    assert np.isfinite(y).all() or y.dtype.kind == "f"
+    # What decodes comes back as load promises it: mono float32 samples (their values may be
+    # anything a float WAV holds, inf and nan included).
+    assert isinstance(y, np.ndarray)
+    assert y.dtype == np.float32
+    assert y.ndim == 1
 
 
 @pytest.mark.parametrize("magic", MAGICS.values(), ids=MAGICS.keys())
