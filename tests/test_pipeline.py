@@ -48,13 +48,19 @@ def test_soxr_stream_equals_one_shot_per_channel(channels, chunk):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("quality", ["soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq"])
 @pytest.mark.parametrize("rates", [(48000, 16000), (44100, 22050), (8000, 44100), (22050, 16000.5)])
-def test_kept_soxr_stream_equals_one_shot_call_after_call(dtype, quality, rates):
-    """Whole signals go through a cleared, reused stream: still librosa's soxr.resample.
+@pytest.mark.parametrize("path", ["libsoxr", "python-soxr"])
+def test_whole_signal_equals_one_shot_call_after_call(dtype, quality, rates, path, monkeypatch):
+    """Whole signals go through libsoxr's one-shot call or, without it, a cleared, reused
+    python-soxr stream: either way librosa's soxr.resample.
 
     ``whole`` also fixes the length as librosa does (cut, or padded with zeros, to
     ``ceil(n * sr_out / sr_in)``), growing soxr's array in place when it can.
     """
+    from audiodecode import _resample
     from audiodecode._resample import SoxrResampler
+
+    if path == "python-soxr":
+        monkeypatch.setattr(_resample, "oneshot", lambda: None)
 
     rng = np.random.default_rng(7)
     sr_in, sr_out = rates

@@ -4,7 +4,8 @@
 ``ceil(n * sr_out / sr_in)`` (trimming, or padding with zeros) and casts back to the input
 dtype. ``soxr.ResampleStream`` fed block by block gives the same samples as the one-shot call,
 mono and multichannel (python-soxr tests this; our tests check it too), so the soxr methods run
-in constant memory. The other methods (``scipy``/``fft``, ``polyphase``, the ``samplerate`` and
+in constant memory. A signal short enough to be read in one block goes through libsoxr's
+one-shot call instead, which runs without the GIL (:mod:`audiodecode._libsoxr`). The other methods (``scipy``/``fft``, ``polyphase``, the ``samplerate`` and
 ``resampy`` filters) need the whole signal, so they collect it first and then call the same
 function librosa calls, imported only when asked for.
 """
@@ -16,6 +17,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from audiodecode._libsoxr import oneshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,10 +100,16 @@ class SoxrResampler(Resampler):
         return out
 
     def whole(self, signal: np.ndarray) -> np.ndarray:
+        length = output_length(len(signal), self.sr_in, self.sr_out)
+        resample = oneshot()
+        if resample is not None:
+            # All of it without the GIL, straight into the array returned (``_libsoxr``).
+            resampled = resample(signal, self.sr_in, self.sr_out, self.quality, length)
+            if resampled is not None:
+                return resampled
         stream = _kept_streams.cleared(
             self.sr_in, self.sr_out, self.channels, self.dtype, self.quality
         )
-        length = output_length(len(signal), self.sr_in, self.sr_out)
         # soxr's result is passed on without a name: a local reference to it would stop
         # ``fit_length`` growing it. Mono goes through as ``(n, 1)``, whose result is the
         # array that owns the samples (python-soxr's own mono path returns a view of it).
@@ -137,7 +146,8 @@ def fit_length(resampled: np.ndarray, length: int) -> np.ndarray:
 class _KeptStreams(threading.local):
     """Per-thread soxr streams, cleared and reused for one whole-signal call after another.
 
-    Not ``soxr.resample``, librosa's own call, because of what it returns: for ``(n, 1)`` input
+    The fallback for :meth:`SoxrResampler.whole` where :mod:`audiodecode._libsoxr` cannot bind
+    libsoxr's one-shot call. Not ``soxr.resample``, librosa's own call, because of what it returns: for ``(n, 1)`` input
     a view (python-soxr splits the channels), which ``fit_length`` cannot grow, so the third of
     speech clips that soxr leaves one frame short would be copied; a stream's result owns its
     samples. The CPU is about the same, as ``clear()`` designs the filter again: on a 3 s clip,
