@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 
 import audiodecode
-from audiodecode import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
+from audiodecode import AudioDecodeError, CorruptAudioError, UnsupportedFormatError, batch
 from audiodecode.batch import (
     BatchResult,
     Failure,
@@ -172,6 +172,21 @@ def test_raise_cancels_the_work_still_queued(clips: list[str], corrupt: str) -> 
     assert 3 <= len(seen) <= 3 + 4
 
 
+def test_load_batch_raising_cancels_beyond_its_window(clips: list[str], corrupt: str) -> None:
+    """load_batch waits for many files at a time, but still only a window's worth past a failure."""
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def record(y: np.ndarray, sr: float) -> None:
+        with lock:
+            seen.append(threading.current_thread().name)
+
+    paths = [clips[-1]] * 3 + [corrupt] + [clips[-1]] * (4 * batch._EAGER_FILES * 2)
+    with pytest.raises(CorruptAudioError):
+        load_batch(paths, workers=2, transform=record)
+    assert 3 <= len(seen) <= 3 + batch._EAGER_FILES * 2
+
+
 @pytest.mark.parametrize("executor", ["thread", "process"])
 def test_skip_fills_none_and_reports_every_failure(
     clips: list[str], corrupt: str, tmp_path, executor: str
@@ -228,8 +243,6 @@ def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrup
 
 
 def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from audiodecode import batch
-
     sizes: list[int] = []
     real_submit = batch._submit
 
@@ -256,6 +269,29 @@ def test_groups_shrink_towards_the_end(clips: list[str], monkeypatch: pytest.Mon
     sizes.clear()
     list(imap(iter(paths), workers=2, sr=None, transform=describe))  # a transform may be slow
     assert set(sizes) == {1}
+
+
+def test_load_batch_waits_for_many_groups_at_once(
+    clips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its calling thread sleeps until half the groups in flight are done, not one group.
+
+    imap, whose caller wants each result as soon as it is ready, waits for one at a time.
+    """
+    waits: list[int] = []
+    real_wait = concurrent.futures.wait
+
+    def recording_wait(futures, *args, **kwargs):  # type: ignore[no-untyped-def]
+        waits.append(len(futures))
+        return real_wait(futures, *args, **kwargs)
+
+    monkeypatch.setattr(batch.concurrent.futures, "wait", recording_wait)
+    paths = clips * 40
+    assert len(load_batch(paths, workers=2, sr=None)) == len(paths)
+    assert max(waits, default=0) > 1
+    waits.clear()
+    assert len(list(imap(paths, workers=2, sr=None))) == len(paths)
+    assert max(waits, default=0) == 0  # only the final wait for what is left: nothing
 
 
 def test_results_that_cannot_come_back_from_a_process_fail_each_file(clips: list[str]) -> None:

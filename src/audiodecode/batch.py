@@ -247,6 +247,7 @@ def load_batch(
         read_ahead=None,
         load_kwargs=load_kwargs,
         warn_stacklevel=5,
+        eager=True,
     ) as iterator:
         results = BatchResult(iterator)
     results.failures = iterator.failures
@@ -328,8 +329,14 @@ def _start(
     read_ahead: int | None,
     load_kwargs: dict[str, Any],
     warn_stacklevel: int,
+    eager: bool = False,
 ) -> BatchIterator:
-    """Check every argument, then set up (but do not start) the scheduler."""
+    """Check every argument, then set up (but do not start) the scheduler.
+
+    ``eager`` is for :func:`load_batch`, whose caller wants every result before it does
+    anything: the calling thread then wakes once per many files (see ``_EAGER_FILES``) instead
+    of as soon as the next result is ready.
+    """
     if on_error not in _ON_ERROR:
         msg = f"on_error={on_error!r}; expected 'raise' or 'skip'"
         raise ValueError(msg)
@@ -355,7 +362,8 @@ def _start(
         kind=kind,
         executor=executor,
         workers=n_workers,
-        window=read_ahead or 2 * _GROUP * n_workers,
+        window=read_ahead or (_EAGER_FILES if eager else 2 * _GROUP) * n_workers,
+        wait_for_half=eager,
         on_error=on_error,
         transform=transform,
         load_kwargs=load_kwargs,
@@ -412,6 +420,7 @@ def _run(
     executor: ExecutorKind | concurrent.futures.Executor,
     workers: int,
     window: int,
+    wait_for_half: bool,
     on_error: str,
     transform: Callable[..., Any] | None,
     load_kwargs: dict[str, Any],
@@ -419,7 +428,11 @@ def _run(
     bar: Any,
     warn_stacklevel: int,
 ) -> Iterator[Any]:
-    """Keep ``window`` files in flight; yield their results in input order."""
+    """Keep ``window`` files in flight; yield their results in input order.
+
+    When the oldest group is not done yet, this thread sleeps until it is or, with
+    ``wait_for_half``, until the oldest half of the groups in flight are.
+    """
     pool, owned = _make_pool(kind, executor, workers)
     # Files go to the workers a few at a time (each task is a group); alone in this thread,
     # one at a time, as computing ahead would only delay the caller.
@@ -455,6 +468,9 @@ def _run(
                 in_flight += len(group)
             if not pending:
                 break
+            if wait_for_half and not pending[0][2].done():
+                oldest = itertools.islice(pending, (len(pending) + 1) // 2)
+                concurrent.futures.wait([queued for _, _, queued in oldest])
             first, group, future = pending.popleft()
             in_flight -= len(group)
             try:
@@ -501,6 +517,13 @@ def _run(
 # (2,377-2,717 -> 2,939-2,988 files/s over 300 speech clips; groups of 8 were no better). Groups
 # shrink towards the end of an input of known length (``_run``), so the workers finish together.
 _GROUP = 4
+
+# Files in flight per worker for load_batch, whose caller only collects: it sleeps until the
+# oldest half of them are done, so it wakes every ~32 files per worker rather than every group.
+# Woken per group, it took the GIL and a core from the workers often enough that 2 threads
+# at 16 kHz ran at 2,480-3,080 files/s where 2 bare threads did 3,240-3,510 (1 worker:
+# ~1,900); submitting every group at once and waiting once gave 3,530-3,650.
+_EAGER_FILES = 64
 
 
 def _submit(
