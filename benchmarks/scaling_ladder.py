@@ -20,7 +20,8 @@ Rungs:
 * ``+ 25 views``: 25 numpy views created and dropped per clip.
 * ``audiodecode source+reader``: ``load``'s source and WAV reader, the minimal resampling.
 * ``+ pooled float buffer``: the float samples in a buffer borrowed from ``_scratch``.
-* ``+ kept-stream resampler``: resampled by ``SoxrResampler.whole`` (its per-thread streams).
+* ``+ audiodecode resampler``: resampled by ``SoxrResampler.whole`` (libsoxr's one-shot call
+  without the GIL, or per-thread python-soxr streams where that cannot be bound).
 * ``audiodecode plan+decode``: ``load`` without its argument checks: plan, then the pipeline.
 * ``audiodecode.load``.
 """
@@ -51,7 +52,7 @@ RUNGS = (
     "+ 25 views",
     "audiodecode source+reader",
     "+ pooled float buffer",
-    "+ kept-stream resampler",
+    "+ audiodecode resampler",
     "audiodecode plan+decode",
     "audiodecode.load",
 )
@@ -118,7 +119,7 @@ def _loader(rung: str) -> Any:
                 else:
                     y = local.native[: reader.frames]
                 reader.readinto(y[:, None])
-            if level >= RUNGS.index("+ kept-stream resampler"):
+            if level >= RUNGS.index("+ audiodecode resampler"):
                 out = SoxrResampler(48000, RATE, 1, float32, "soxr_hq").whole(y)
             else:
                 out = resample(y)

@@ -11,10 +11,10 @@ machine with 48 kHz mono 16-bit WAV clips of 2-4 s (``benchmarks/bench_batch.py`
 throughput table; BENCHMARKS.md the analysis):
 
 * Decoding releases the GIL for most of its time: libsndfile (called through cffi), the numpy
-  WAV path (file reads, dtype casts), FFmpeg (PyAV) and soxr's resampling all run without it.
-  What holds it is ~25 us of Python per clip, plus python-soxr's ``ResampleStream.clear()``
-  (22 us) when resampling: under a tenth of a clip's time. Threads therefore decode in
-  parallel, start at once, and hand the arrays back without copying them.
+  WAV path (file reads, dtype casts), FFmpeg (PyAV) and soxr's resampling (filter design
+  included: ``audiodecode._libsoxr``) all run without it. What holds it is the Python around
+  them, ~60 us for a 3 s clip resampled to 16 kHz: about a tenth of its time. Threads
+  therefore decode in parallel, start at once, and hand the arrays back without copying them.
 * A process pool pays for every clip it returns: pickling it in the worker, a pipe, and
   unpickling it in the parent cost ~1 ms of CPU for a 394 kB clip at 48 kHz and ~0.5 ms at
   16 kHz, more than ``load`` itself (0.1-0.4 ms at 48 kHz, ~0.6 ms at 16 kHz). The parent's
@@ -25,14 +25,15 @@ throughput table; BENCHMARKS.md the analysis):
   an embedding) is cheap to send back. numpy-heavy transforms release the GIL for most of their
   time (~26% held for an FFT feature extractor) and do well in threads.
 
-Files go to the workers four at a time (one at a time towards the end of the input), so the
-calling thread wakes once per group rather than once per file. 2 threads against 1 worker
-(medians of several rounds, each in a new process): FLAC 1.86-1.98x at the native rate and
-1.85-1.93x at 16 kHz; 16-bit WAV 2.3-2.9x at the native rate (the worker threads' malloc
-arenas keep the pages the calling thread's gives back) and 1.6-1.75x at 16 kHz, where a bare
-two-thread loop doing the same work reaches 1.9-2.0x. On a first pass, where every output
-array is new memory, WAV gives 1.57x and 1.67x, and two processes sharing nothing 1.73x and
-1.78x: new pages cost ~2 us each on that machine, more than decoding a 16-bit WAV.
+Files go to the workers four at a time (one at a time towards the end of the input).
+:func:`imap`'s calling thread takes each result as soon as it is ready; :func:`load_batch`'s
+only collects, so it keeps more files in flight and sleeps until half of them are done, waking
+a few times per hundred files rather than once per group. 2 threads against 1 worker (medians
+of several rounds, each in a new process; BENCHMARKS.md): 16-bit WAV clips 2.86x at the native
+rate (the worker threads' malloc arenas keep the pages the calling thread's gives back) and
+1.86x at 16 kHz; FLAC 1.95x and 2.06x. On a first pass, where every output array is new memory,
+WAV gives 1.89x and 1.85x, above two processes sharing nothing (1.69x and 1.76x), although
+new pages cost ~2 us each on that machine, more than decoding a 16-bit WAV.
 """
 
 from __future__ import annotations
@@ -521,8 +522,8 @@ _GROUP = 4
 # Files in flight per worker for load_batch, whose caller only collects: it sleeps until the
 # oldest half of them are done, so it wakes every ~32 files per worker rather than every group.
 # Woken per group, it took the GIL and a core from the workers often enough that 2 threads
-# at 16 kHz ran at 2,480-3,080 files/s where 2 bare threads did 3,240-3,510 (1 worker:
-# ~1,900); submitting every group at once and waiting once gave 3,530-3,650.
+# at 16 kHz ran at 2,560-3,080 files/s where 2 bare threads did 3,240-3,510 (1 worker:
+# ~1,900); submitting every group at once and waiting once gave 3,525-3,655.
 _EAGER_FILES = 64
 
 
