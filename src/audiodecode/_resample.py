@@ -5,9 +5,10 @@
 dtype. ``soxr.ResampleStream`` fed block by block gives the same samples as the one-shot call,
 mono and multichannel (python-soxr tests this; our tests check it too), so the soxr methods run
 in constant memory. A signal short enough to be read in one block goes through libsoxr's
-one-shot call instead, which runs without the GIL (:mod:`audiodecode._libsoxr`). The other methods (``scipy``/``fft``, ``polyphase``, the ``samplerate`` and
-``resampy`` filters) need the whole signal, so they collect it first and then call the same
-function librosa calls, imported only when asked for.
+one-shot call instead, which runs without the GIL (:mod:`audiodecode._libsoxr`). The other
+methods (``scipy``/``fft``, ``polyphase``, the ``samplerate`` and ``resampy`` filters) need the
+whole signal, so they collect it first and then call the same function librosa calls, imported
+only when asked for.
 """
 
 from __future__ import annotations
@@ -147,10 +148,10 @@ class _KeptStreams(threading.local):
     """Per-thread soxr streams, cleared and reused for one whole-signal call after another.
 
     The fallback for :meth:`SoxrResampler.whole` where :mod:`audiodecode._libsoxr` cannot bind
-    libsoxr's one-shot call. Not ``soxr.resample``, librosa's own call, because of what it returns: for ``(n, 1)`` input
-    a view (python-soxr splits the channels), which ``fit_length`` cannot grow, so the third of
-    speech clips that soxr leaves one frame short would be copied; a stream's result owns its
-    samples. The CPU is about the same, as ``clear()`` designs the filter again: on a 3 s clip,
+    libsoxr's one-shot call. Not ``soxr.resample``, librosa's own call, because of what it
+    returns: for ``(n, 1)`` input a view (python-soxr splits the channels), which
+    ``fit_length`` cannot grow, so the third of speech clips that soxr leaves one frame short
+    would be copied; a stream's result owns its samples. The CPU is about the same, as ``clear()`` designs the filter again: on a 3 s clip,
     48 -> 16 kHz, clear + resample took 388-443 us against 397-400 for ``soxr.resample``, and
     swapping it in made one worker 3% slower (BENCHMARKS.md). ``clear()`` holds the GIL for
     those ~22 us; ``soxr.resample`` does not.
