@@ -157,7 +157,17 @@ def test_raise_wraps_other_errors_and_keeps_the_cause(clips: list[str], tmp_path
     assert isinstance(info.value.__cause__, FileNotFoundError)
 
 
-def test_raise_cancels_the_work_still_queued(clips: list[str], corrupt: str) -> None:
+@pytest.mark.parametrize(
+    ("run", "window"),
+    [
+        (lambda paths, record: list(imap(paths, workers=2, read_ahead=4, transform=record)), 4),
+        # load_batch waits for many files at a time, but still stops a window past a failure.
+        (lambda paths, record: load_batch(paths, workers=2, transform=record),
+         2 * batch._EAGER_FILES),
+    ],
+    ids=["imap", "load_batch"],
+)  # fmt: skip
+def test_raise_cancels_the_work_still_queued(clips: list[str], corrupt: str, run, window) -> None:
     seen: list[str] = []
     lock = threading.Lock()
 
@@ -165,26 +175,11 @@ def test_raise_cancels_the_work_still_queued(clips: list[str], corrupt: str) -> 
         with lock:
             seen.append(threading.current_thread().name)
 
-    paths = [clips[-1]] * 3 + [corrupt] + [clips[-1]] * 100
+    paths = [clips[-1]] * 3 + [corrupt] + [clips[-1]] * max(100, 4 * window)
     with pytest.raises(CorruptAudioError):
-        list(imap(paths, workers=2, read_ahead=4, transform=record))
-    # Nothing past the read-ahead window after the failing file was ever started.
-    assert 3 <= len(seen) <= 3 + 4
-
-
-def test_load_batch_raising_cancels_beyond_its_window(clips: list[str], corrupt: str) -> None:
-    """load_batch waits for many files at a time, but still only a window's worth past a failure."""
-    seen: list[str] = []
-    lock = threading.Lock()
-
-    def record(y: np.ndarray, sr: float) -> None:
-        with lock:
-            seen.append(threading.current_thread().name)
-
-    paths = [clips[-1]] * 3 + [corrupt] + [clips[-1]] * (4 * batch._EAGER_FILES * 2)
-    with pytest.raises(CorruptAudioError):
-        load_batch(paths, workers=2, transform=record)
-    assert 3 <= len(seen) <= 3 + batch._EAGER_FILES * 2
+        run(paths, record)
+    # Nothing past the window after the failing file was ever started.
+    assert 3 <= len(seen) <= 3 + window
 
 
 @pytest.mark.parametrize("executor", ["thread", "process"])
