@@ -14,12 +14,14 @@ from ._pipeline import Plan, Run, decode, plan
 from ._resample import SOXR_TYPES, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
-from .backends import BACKENDS, open_reader
+from .backends import BACKENDS, decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from numpy.typing import DTypeLike
+
+    from .backends import Reader
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
@@ -155,13 +157,16 @@ def load(
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
-    with open_source(path) as source, open_reader(source, backend) as reader:
+
+    def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
         )
-        y = decode(reader, the_plan, sr)
-        return y, (reader.sample_rate if sr is None else sr)
+        return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
+
+    with open_source(path) as source:
+        return decode_with_fallback(source, backend, decode_all)
 
 
 def stream(
