@@ -21,10 +21,20 @@ if TYPE_CHECKING:
 
     from numpy.typing import DTypeLike
 
+    from .cache import DecodeCache
+
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
+
+# The decode cache (audiodecode.cache): None while off, so that load pays one global lookup.
+# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() set this at run time.
+_cache: DecodeCache | None = None
+if os.environ.get("AUDIODECODE_CACHE_DIR"):
+    from .cache import _from_environment
+
+    _cache = _from_environment()
 
 
 def _check_sr(sr: float | None) -> None:
@@ -155,13 +165,22 @@ def load(
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
+    entry = None
+    if _cache is not None and isinstance(path, (str, os.PathLike)):
+        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
+        hit = entry.read(sr) if entry is not None else None
+        if hit is not None:
+            return hit
     with open_source(path) as source, open_reader(source, backend) as reader:
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
         )
         y = decode(reader, the_plan, sr)
-        return y, (reader.sample_rate if sr is None else sr)
+        sr_out = reader.sample_rate if sr is None else sr
+    if entry is not None:
+        entry.write(y, sr_out)
+    return y, sr_out
 
 
 def stream(
