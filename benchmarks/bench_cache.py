@@ -39,8 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import audiodecode
-import audiodecode.cache as cache
-from audiodecode import _corpus
+from audiodecode import _corpus, cache
 from audiodecode._bench import machine_info
 
 if TYPE_CHECKING:
@@ -73,6 +72,34 @@ def _entry_path(path: str, sr: int | None) -> str:
     return entry.path
 
 
+def _one_round(path: str, sr: int | None, cache_dir: Path) -> dict[str, float]:
+    """Each method once on one file (the best of a few calls for the fast ones)."""
+    cache.enable(cache_dir)
+    entry = _entry_path(path, sr)
+    cache.disable()
+    times = {
+        "librosa.load": _timed(lambda: _librosa_load(path, sr), 1),
+        "cold": _timed(lambda: audiodecode.load(path, sr=sr), 2),
+    }
+    cache.enable(cache_dir)
+
+    def miss() -> None:
+        os.unlink(entry)
+        audiodecode.load(path, sr=sr)
+
+    times["miss"] = _timed(miss, 2)
+    times["warm"] = _timed(lambda: audiodecode.load(path, sr=sr), 5)
+    times["np.load"] = _timed(lambda: np.load(entry), 5)
+    cache.disable()
+    return times
+
+
+def _librosa_load(path: str, sr: int | None) -> Any:
+    import librosa
+
+    return librosa.load(path, sr=sr)
+
+
 def formats_table(folder: Path, seconds: float, rounds: int) -> str:
     import librosa
 
@@ -99,30 +126,15 @@ def formats_table(folder: Path, seconds: float, rounds: int) -> str:
     cache.disable()
     for _ in range(rounds):
         for label, path, sr in cases:
-            times = samples[(label, sr)]
-            cache.enable(cache_dir)
-            entry = _entry_path(path, sr)
-            cache.disable()
-            # Few repeats for the slow ones; more for the fast ones, whose best is noisier.
-            times["librosa.load"].append(_timed(lambda: librosa.load(path, sr=sr), 1))
-            times["cold"].append(_timed(lambda: audiodecode.load(path, sr=sr), 2))
-            cache.enable(cache_dir)
-
-            def miss() -> None:
-                os.unlink(entry)
-                audiodecode.load(path, sr=sr)
-
-            times["miss"].append(_timed(miss, 2))
-            times["warm"].append(_timed(lambda: audiodecode.load(path, sr=sr), 5))
-            times["np.load"].append(_timed(lambda: np.load(entry), 5))
-            cache.disable()
+            for method, best in _one_round(path, sr, cache_dir).items():
+                samples[(label, sr)][method].append(best)
             gc.collect()
     lines = [
-        f"{len(cases) // 2} formats, 44.1 kHz stereo, {seconds:g} s each, loaded mono; "
-        f"median over {rounds} interleaved rounds (ms per file)",
+        (f"{len(cases) // 2} formats, 44.1 kHz stereo, {seconds:g} s each, loaded mono; "
+        f"median over {rounds} interleaved rounds (ms per file)"),
         "",
-        "| format | sr | librosa.load | cold | miss (decode + store) | warm hit | np.load "
-        "of the entry | warm / np.load | librosa / warm |",
+        ("| format | sr | librosa.load | cold | miss (decode + store) | warm hit | np.load "
+        "of the entry | warm / np.load | librosa / warm |"),
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, _, sr in cases:
@@ -137,10 +149,6 @@ def formats_table(folder: Path, seconds: float, rounds: int) -> str:
 
 def store_table(folder: Path, rounds: int) -> str:
     """A hit of the plain-file store against diskcache's, and np.load of the same bytes."""
-    import io
-
-    import diskcache
-
     speech = _corpus.write(folder / "speech.wav", "wav_pcm16", sample_rate=48000, channels=1,
                            seconds=3)
     stereo = _corpus.write(folder / "stereo.flac", "flac_16", sample_rate=44100, channels=2,
@@ -150,49 +158,12 @@ def store_table(folder: Path, rounds: int) -> str:
     lines = [
         f"One hit, best of 20 calls, median over {rounds} rounds (us)",
         "",
-        "| clip | np.load (.npy bytes) | audiodecode.cache | diskcache LRU, pickled array | "
-        "diskcache LRU, read=True + np.load | diskcache LRS (no LRU), pickled array |",
+        ("| clip | np.load (.npy bytes) | audiodecode.cache | diskcache LRU, pickled array | "
+        "diskcache LRU, read=True + np.load | diskcache LRS (no LRU), pickled array |"),
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, path, kwargs in cases:
-        y, _ = audiodecode.load(path, **kwargs)
-        npy = folder / "plain.npy"
-        np.save(npy, y)
-        buffer = io.BytesIO()
-        np.save(buffer, y)
-        lru = diskcache.Cache(str(folder / "dc-lru"), eviction_policy="least-recently-used")
-        lrs = diskcache.Cache(str(folder / "dc-lrs"))
-        lru.set("array", y)
-        lru.set("bytes", buffer.getvalue(), read=False)
-        lrs.set("array", y)
-        cache.enable(folder / "ours")
-        audiodecode.load(path, **kwargs)
-
-        def raw() -> None:
-            handle = lru.get("bytes", read=True)
-            with handle:
-                np.load(handle)
-
-        methods = {
-            "np.load": lambda: np.load(npy),
-            "ours": lambda: audiodecode.load(path, **kwargs),
-            "lru": lambda: lru.get("array"),
-            "lru raw": raw,
-            "lrs": lambda: lrs.get("array"),
-        }
-        for method in ("ours", "lru", "lru raw", "lrs"):  # each returns the same array
-            value = methods[method]() if method != "lru raw" else np.load(
-                lru.get("bytes", read=True))
-            got = value[0] if isinstance(value, tuple) else value
-            assert np.array_equal(got, y), method
-        times: dict[str, list[float]] = {m: [] for m in methods}
-        for _ in range(rounds):
-            for name, function in methods.items():
-                times[name].append(_timed(function, 20))
-        cache.disable()
-        lru.close()
-        lrs.close()
-        med = {m: statistics.median(v) * 1e6 for m, v in times.items()}
+        med = _store_case(folder, path, kwargs, rounds)
         base = med["np.load"]
         lines.append(
             f"| {label} | {base:.0f} | {med['ours']:.0f} ({med['ours'] / base:.2f}x) | "
@@ -201,6 +172,49 @@ def store_table(folder: Path, rounds: int) -> str:
             f"{med['lrs']:.0f} ({med['lrs'] / base:.2f}x) |"
         )
     return "\n".join(lines)
+
+
+def _store_case(folder: Path, path: str, kwargs: dict[str, Any], rounds: int) -> dict[str, float]:
+    """Median microseconds of one hit by each store, and of np.load of the same bytes."""
+    import io
+
+    import diskcache
+
+    y, _ = audiodecode.load(path, **kwargs)
+    npy = folder / "plain.npy"
+    np.save(npy, y)
+    buffer = io.BytesIO()
+    np.save(buffer, y)
+    lru = diskcache.Cache(str(folder / "dc-lru"), eviction_policy="least-recently-used")
+    lrs = diskcache.Cache(str(folder / "dc-lrs"))
+    lru.set("array", y)
+    lru.set("bytes", buffer.getvalue(), read=False)
+    lrs.set("array", y)
+    cache.enable(folder / "ours")
+    audiodecode.load(path, **kwargs)
+
+    def raw() -> Any:
+        handle = lru.get("bytes", read=True)
+        with handle:
+            return np.load(handle)
+
+    methods: dict[str, Callable[[], Any]] = {
+        "np.load": lambda: np.load(npy),
+        "ours": lambda: audiodecode.load(path, **kwargs)[0],
+        "lru": lambda: lru.get("array"),
+        "lru raw": raw,
+        "lrs": lambda: lrs.get("array"),
+    }
+    for name, function in methods.items():  # each gives the same array
+        assert np.array_equal(function(), y), name
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    for _ in range(rounds):
+        for name, function in methods.items():
+            times[name].append(_timed(function, 20))
+    cache.disable()
+    lru.close()
+    lrs.close()
+    return {m: statistics.median(v) * 1e6 for m, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,7 +103,7 @@ _TOUCH_AFTER = 60.0
 _STALE_TMP = 3600.0
 _EVICT_TO = 0.9
 _SCAN_EVERY = 1 / 16
-_DTYPES = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
+_DTYPES: dict[str, np.dtype[Any]] = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
                "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
@@ -341,7 +341,7 @@ class Entry:
             try:
                 _write_all(fd, header)
                 if data.nbytes:
-                    _write_all(fd, memoryview(data).cast("B"))
+                    _write_all(fd, data.data.cast("B"))
             finally:
                 os.close(fd)
             os.replace(tmp, self.path)
@@ -406,7 +406,7 @@ def _parse_header(
 
 
 def _read_exactly(fd: int, array: np.ndarray, offset: int) -> bool:
-    view = memoryview(array).cast("B")
+    view = array.data.cast("B")
     done, total = 0, len(view)
     while done < total:
         got = _pread_into(fd, view[done:], offset + done)
@@ -476,7 +476,7 @@ def _list_entries(
                     age = now - item.stat(follow_symlinks=False).st_mtime
                     if age >= remove_tmp_after and item.name.startswith("."):
                         os.unlink(item.path)
-            except OSError:
+            except OSError:  # noqa: PERF203 - each entry may vanish on its own
                 continue  # deleted meanwhile
     return entries, total
 
@@ -662,7 +662,7 @@ def clear(directory: str | os.PathLike[str] | None = None) -> int:
         try:
             os.unlink(path)
             removed += 1
-        except OSError:
+        except OSError:  # noqa: PERF203 - each entry may vanish on its own
             continue
     with store._lock:
         store._known_size, store._written = 0, 0

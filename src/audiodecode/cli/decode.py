@@ -276,7 +276,7 @@ def _decode(
     with results, warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedFilesWarning)  # listed in our own summary
         try:
-            for (source, output), result in zip(work, results):
+            for (source, output), result in zip(work, results, strict=False):
                 if result is None:  # skipped: its Failure is in results.failures
                     continue
                 y, sr = result
