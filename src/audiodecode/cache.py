@@ -77,6 +77,7 @@ import stat
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +189,7 @@ class DecodeCache:
         self.max_size = parse_size(max_size)
         self.identity = identity
         self._lock = threading.Lock()
+        _stores.add(self)
         self._known_size: int | None = None  # the folder's size at our last listing
         self._written = 0  # bytes this process wrote since then
         self._made_dirs: set[str] = set()
@@ -285,6 +287,19 @@ class DecodeCache:
                     removed += 1
             self._known_size = total
             return removed
+
+
+# A forked child (a DataLoader worker) may inherit a lock that a parent's thread held.
+_stores: weakref.WeakSet[DecodeCache] = weakref.WeakSet()
+
+
+def _new_locks_in_child() -> None:
+    for store in list(_stores):
+        store._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_locks_in_child)
 
 
 class Entry:
