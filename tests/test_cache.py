@@ -324,6 +324,31 @@ def test_load_batch_imap_and_the_librosa_patch_read_the_cache(files, store, monk
     np.testing.assert_array_equal(y, expected[1], strict=True)
 
 
+def test_audio_dataset_in_dataloader_workers_shares_the_cache(files, store):
+    torch = pytest.importorskip("torch")  # the [torch] extra
+    from torch.utils.data import DataLoader
+
+    from audiodecode.torch import AudioDataset
+
+    paths = [files["flac"], files["mp3"]]
+    expected = [_fresh(p, sr=16000)[0] for p in paths]
+    dataset = AudioDataset(paths, sr=16000)
+    # Two worker processes decode and store; the entries are then what a later epoch reads.
+    loader = DataLoader(dataset, batch_size=None, num_workers=2)
+    for tensor, want in zip(loader, expected, strict=True):
+        np.testing.assert_array_equal(tensor.numpy(), want, strict=True)
+    assert len(_entries(store)) == len(paths)
+    for path, want in zip(paths, expected, strict=True):
+        np.testing.assert_array_equal(np.load(_entries_for(store, path)), want, strict=True)
+    assert isinstance(dataset[0], torch.Tensor)
+
+
+def _entries_for(store: cache.DecodeCache, path: Path) -> str:
+    entry = store.entry(path, 16000, True, 0.0, None, np.dtype(np.float32), "soxr_hq", None)
+    assert entry is not None
+    return entry.path
+
+
 def test_other_inputs_are_decoded_as_usual(files, store):
     data = files["wav"].read_bytes()
     y, _ = audiodecode.load(data, sr=None)
