@@ -12,7 +12,7 @@ runs every method once, in turn; the table gives medians over ``--rounds``):
 * ``warm``: with the cache on and the entry present: a hit;
 * ``np.load``: ``numpy.load`` of the entry's file, the cost of reading those bytes at all.
 
-``--store`` instead compares the cache's store with ``diskcache`` (``pip install diskcache``)
+``--store`` instead compares the cache's store with ``diskcache`` (in the ``bench`` extra)
 for one hit of a 3 s speech clip (16 kHz mono) and of a 60 s stereo file (44.1 kHz, both
 channels), against np.load of the same .npy bytes.
 

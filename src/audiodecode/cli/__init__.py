@@ -1,4 +1,5 @@
-"""The ``audiodecode`` command line: ``bench`` (the main job), ``run``, ``info``, ``decode``, ``cache``.
+"""The ``audiodecode`` command line: ``bench`` (the main job), ``run``, ``info``, ``decode``
+and ``cache``.
 
 Each subcommand lives in its own module with two functions: ``add_parser(subparsers)``
 registers it, and the parser's ``func`` runs it and returns the exit code. Modules import
