@@ -136,8 +136,10 @@ class Run:
             if into is not None:
                 buffer = into
             else:
-                block_frames = BLOCK_FRAMES if plan.read_sizes is None else max(plan.read_sizes)
-                if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
+                block_frames = BLOCK_FRAMES
+                if plan.read_sizes is not None:
+                    block_frames = max(plan.read_sizes)
+                elif plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
                 block_frames = min(block_frames, max(remaining, 1))
                 buffer = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
@@ -153,7 +155,8 @@ class Run:
         reader, plan = self.reader, self.plan
         # A signal read in one block is resampled by one call, which soxr runs faster than
         # block by block; the samples are the same either way.
-        whole = plan.resampler is not None and remaining <= len(buffer)
+        whole = (plan.resampler is not None and plan.read_sizes is None
+                 and remaining <= len(buffer))
         read_size = len(buffer) if plan.read_sizes is None else plan.read_sizes[0]
         while remaining > 0:
             if in_place:
