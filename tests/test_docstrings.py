@@ -11,7 +11,7 @@ MODULES = [
     "audiodecode._api", "audiodecode._info", "audiodecode._span", "audiodecode._source",
     "audiodecode._resample", "audiodecode._pipeline", "audiodecode.errors",
     "audiodecode._corpus", "audiodecode._bench", "audiodecode.batch", "audiodecode.compat",
-    "audiodecode.torch", "audiodecode.ray", "audiodecode.cli",
+    "audiodecode.torch", "audiodecode.ray", "audiodecode.cli", "audiodecode.cache",
 ]
 
 

@@ -22,11 +22,20 @@ if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
     from .backends import Reader
+    from .cache import DecodeCache
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
+
+# The decode cache (audiodecode.cache): None while off, so that load pays one global lookup.
+# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() set this at run time.
+_cache: DecodeCache | None = None
+if os.environ.get("AUDIODECODE_CACHE_DIR"):
+    from .cache import _from_environment
+
+    _cache = _from_environment()
 
 
 def _check_sr(sr: float | None) -> None:
@@ -157,6 +166,12 @@ def load(
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
+    entry = None
+    if _cache is not None and isinstance(path, (str, os.PathLike)):
+        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
+        hit = entry.read(sr) if entry is not None else None
+        if hit is not None:
+            return hit
 
     def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
         the_plan = plan(
@@ -166,7 +181,10 @@ def load(
         return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
 
     with open_source(path) as source:
-        return decode_with_fallback(source, backend, decode_all)
+        y, sr_out = decode_with_fallback(source, backend, decode_all)
+    if entry is not None:
+        entry.write(y, sr_out)
+    return y, sr_out
 
 
 def stream(
