@@ -414,7 +414,7 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
                 format=reader.format,
                 codec=reader.codec,
                 bits_per_sample=reader.bits_per_sample,
-                frames_exact=reader.frames_exact,
+                frames_exact=reader.frames_exact and not reader.length_in_doubt,
                 backend=reader.name,
             )
 

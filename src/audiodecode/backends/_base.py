@@ -84,6 +84,10 @@ class Reader:
     # ``SoundFile.read`` does (``librosa.stream``'s reads): libsndfile's MP3 decoder decodes
     # differently after such a seek. Readers whose output a seek cannot change ignore it.
     seek_after_read: bool = False
+    # True when the header's length may overstate what the file holds (an MP3 cut short of
+    # the byte count its Xing header gives): ``info`` then calls the length an estimate, while
+    # ``load`` keeps librosa's arithmetic on the header's figure and returns what decodes.
+    length_in_doubt: bool = False
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         # ``decoding`` is false when only the metadata is wanted (``info``): a reader may read
