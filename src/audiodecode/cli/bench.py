@@ -10,9 +10,10 @@ generated demo corpus. The engine is :mod:`audiodecode._bench`.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
+
+from ._options import add_load_options, positive_int
 
 _EPILOG = """\
 examples:
@@ -43,17 +44,12 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders")
-    parser.add_argument(
-        "--sr", type=_sample_rate, default=None, metavar="N|native",
-        help="target sampling rate, as librosa.load's sr (default: native, no resampling)",
+    add_load_options(
+        parser,
+        sr_help="target sampling rate, as librosa.load's sr (default: native, no resampling)",
     )
-    channels = parser.add_mutually_exclusive_group()
-    channels.add_argument("--mono", dest="mono", action="store_true", default=True,
-                          help="average the channels, as librosa.load does (default)")
-    channels.add_argument("--stereo", dest="mono", action="store_false",
-                          help="keep every channel (librosa.load(..., mono=False))")
     parser.add_argument(
-        "--iterations", type=_positive_int, default=5, metavar="K",
+        "--iterations", type=positive_int, default=5, metavar="K",
         help="timed loads of each file by each loader, after a warm-up (default: 5); "
         "also the number of cold starts per loader",
     )
@@ -70,30 +66,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--plot", metavar="FILE.png",
                         help="also write a bar chart of the speedups (needs matplotlib)")
     parser.set_defaults(func=run)
-
-
-def _sample_rate(text: str) -> float | None:
-    if text.lower() in ("native", "none"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        msg = f"{text!r} is not a positive sampling rate or 'native'"
-        raise argparse.ArgumentTypeError(msg)
-    return int(value) if value.is_integer() else value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"{text!r} is not a positive integer"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _loader_names(text: str) -> list[str]:
