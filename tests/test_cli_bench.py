@@ -344,3 +344,32 @@ def test_every_loader_does_the_same_work_as_librosa(folder, sr, mono):
             np.testing.assert_array_equal(y, expected, err_msg=loader.name)
         else:  # another decoder's scaling (pedalboard) or soxr on different input blocks
             np.testing.assert_allclose(y, expected, atol=1e-4, err_msg=loader.name)
+
+
+def test_cache_option_adds_a_warm_cache_row_with_librosas_arrays(folder, capsys):
+    code, report = bench_json(capsys, str(folder / "music.wav"), "--cache", "--loaders",
+                              "librosa")
+    assert code == 0
+    assert "AUDIODECODE_BENCH_CACHE_DIR" not in os.environ  # the folder was the run's own
+    (group,) = report["groups"]
+    assert set(group["loaders"]) == {"audiodecode", "audiodecode_cached", "librosa"}
+    warm = group["loaders"]["audiodecode_cached"]
+    assert warm["files_read"] == group["files"]
+    assert warm["parity"]["identical"] == group["files"]
+    assert report["loaders"]["audiodecode_cached"]["available"]
+
+
+def test_without_the_cache_option_no_warm_cache_row(folder, capsys):
+    _, report = bench_json(capsys, str(folder / "music.wav"), "--loaders", "librosa")
+    assert "audiodecode_cached" not in report["groups"][0]["loaders"]
+
+
+def test_cache_row_is_labelled_and_says_how_much_faster_than_decoding(folder, capsys):
+    code = exit_code(["bench", str(folder / "music.wav"), "--cache", "--loaders", "librosa",
+                      "--iterations", "1", "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("| audiodecode")]
+    row = next(line for line in rows if "warm cache" in line)
+    assert "identical" in row
+    assert "faster than decoding" in row

@@ -59,6 +59,11 @@ def add_parser(subparsers: Any) -> None:
         "pedalboard, torchcodec, numpy_floor; default: every one installed",
     )
     parser.add_argument(
+        "--cache", action="store_true",
+        help="also time audiodecode with a warm decode cache (audiodecode.cache) beside the "
+        "cold loads: the same arrays, read back instead of decoded",
+    )
+    parser.add_argument(
         "--quick", action="store_true",
         help="skip the child-process measurements (cold start and peak memory)",
     )
@@ -99,7 +104,11 @@ def run(args: argparse.Namespace) -> int:
             print("audiodecode bench: error: --plot needs matplotlib: "
                   "pip install 'audiodecode[plot]'", file=sys.stderr)
             return 1
-    loaders, statuses = _bench.resolve_loaders(args.loaders)
+    names = args.loaders
+    if args.cache:
+        others = _bench.DEFAULT_LOADER_NAMES if names is None else names
+        names = [*others, "audiodecode_cached"]
+    loaders, statuses = _bench.resolve_loaders(names)
     with tempfile.TemporaryDirectory(prefix="audiodecode-bench-") as scratch:
         if args.paths:
             found = _bench.find_files(args.paths)
