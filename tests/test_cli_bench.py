@@ -17,7 +17,7 @@ import librosa
 import numpy as np
 import pytest
 
-from audiodecode import _bench, _corpus, info
+from audiodecode import _corpus, bench, info
 from audiodecode.cli import main
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def test_prints_one_table_per_format_with_a_row_per_loader(folder, capsys):
     assert code == 0
     for name in {group_name(path) for path in audio_files(folder)}:
         assert f"\n{name}, " in out
-    _, statuses = _bench.resolve_loaders()
+    _, statuses = bench.resolve_loaders()
     for status in statuses:
         if status.available:
             assert f"| {status.label} " in out
@@ -277,8 +277,8 @@ def test_without_rich_there_is_no_bar_but_the_same_report(folder, capsys, monkey
 
 
 def test_without_paths_it_benchmarks_a_generated_demo_corpus(capsys, monkeypatch):
-    monkeypatch.setattr(_bench, "DEMO_CLIPS_PER_FORMAT", 1)
-    monkeypatch.setattr(_bench, "DEMO_LONG_SECONDS", 1.0)
+    monkeypatch.setattr(bench.discovery, "DEMO_CLIPS_PER_FORMAT", 1)
+    monkeypatch.setattr(bench.discovery, "DEMO_LONG_SECONDS", 1.0)
     code, report = bench_json(capsys)
 
     assert code == 0
@@ -332,7 +332,7 @@ LOSSLESS_LOADERS = {"soundfile", "pyav", "numpy_floor"}
 def test_every_loader_does_the_same_work_as_librosa(folder, sr, mono):
     path = str(folder / "music.wav")
     expected, expected_sr = librosa.load(path, sr=sr, mono=mono)
-    loaders, _ = _bench.resolve_loaders()
+    loaders, _ = bench.resolve_loaders()
     for loader in loaders:
         if loader.name == "librosa":
             continue
@@ -373,3 +373,23 @@ def test_cache_row_is_labelled_and_says_how_much_faster_than_decoding(folder, ca
     row = next(line for line in rows if "warm cache" in line)
     assert "identical" in row
     assert "faster than decoding" in row
+
+
+@pytest.mark.parametrize("loader", ["soundfile", "audiodecode"])
+def test_a_cold_start_child_imports_what_its_loader_imports(folder, loader):
+    """The child runs the loader's own function from a file run by path, so a peer's cold
+    start never includes importing audiodecode."""
+    import subprocess
+    import sys
+
+    from audiodecode.bench import children
+
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", children._RUN_CHILD, "cold", loader,
+         str(folder / "music.wav"), "native", "mono"],
+        capture_output=True, text=True, check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert loader in imported
+    assert ("audiodecode" in imported) == (loader == "audiodecode")

@@ -4,7 +4,7 @@ Loads every audio file under the given paths with audiodecode and with every oth
 that is installed (librosa, soundfile, PyAV, pedalboard, torchcodec; plus a numpy floor for
 plain WAV), interleaved, and prints per format the median time per file, audiodecode's
 speedup over each, and whether the arrays equal librosa's. Without paths it benchmarks a
-generated demo corpus. The engine is :mod:`audiodecode._bench`.
+generated demo corpus. The engine is :mod:`audiodecode.bench`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _loader_names(text: str) -> list[str]:
-    from .._bench import LOADER_NAMES
+    from ..bench import LOADER_NAMES
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in LOADER_NAMES]
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from .. import _bench
+    from .. import bench
 
     missing = [path for path in args.paths if not os.path.exists(path)]
     if missing:
@@ -106,26 +106,26 @@ def run(args: argparse.Namespace) -> int:
             return 1
     names = args.loaders
     if args.cache:
-        others = _bench.DEFAULT_LOADER_NAMES if names is None else names
+        others = bench.DEFAULT_LOADER_NAMES if names is None else names
         names = [*others, "audiodecode_cached"]
-    loaders, statuses = _bench.resolve_loaders(names)
+    loaders, statuses = bench.resolve_loaders(names)
     with tempfile.TemporaryDirectory(prefix="audiodecode-bench-") as scratch:
         if args.paths:
-            found = _bench.find_files(args.paths)
+            found = bench.find_files(args.paths)
         else:
             print(f"No PATH given: generating a demo corpus in {scratch} "
                   "(pass files or folders to benchmark your own)", file=sys.stderr)
-            found = _bench.make_demo_corpus(scratch)
+            found = bench.make_demo_corpus(scratch)
         if not found.files:
             print("audiodecode bench: error: no audio files found", file=sys.stderr)
             return 1
-        report = _bench.benchmark(
-            _bench.group_by_format(found.files, sr=args.sr, mono=args.mono),
+        report = bench.benchmark(
+            bench.group_by_format(found.files, sr=args.sr, mono=args.mono),
             loaders=loaders,
             iterations=args.iterations,
-            cold_start=None if args.quick else _bench.ColdStartSpec(
+            cold_start=None if args.quick else bench.ColdStartSpec(
                 sr=args.sr, mono=args.mono, repeats=args.iterations),
-            memory=None if args.quick else _bench.MemorySpec(
+            memory=None if args.quick else bench.MemorySpec(
                 settings=((16000, True), (None, args.mono))),
             progress=True,
             statuses=statuses,
@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(_bench.format_report(report), end="")
+        print(bench.format_report(report), end="")
     if args.plot:
-        _bench.plot(report, args.plot)
+        bench.plot(report, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 1 if report.unreadable else 0
