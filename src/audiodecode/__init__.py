@@ -50,7 +50,7 @@ __all__ = [
 
 # Submodules with optional dependencies, and the batch functions (concurrent.futures costs
 # import time), resolve on first attribute access (PEP 562).
-_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli"})
+_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli", "bench"})
 _LAZY_FUNCTIONS = {"load_batch": "batch", "imap": "batch"}
 
 
