@@ -25,7 +25,6 @@ from audiodecode import (
     CorruptAudioError,
     DecodeTimeoutError,
     NotRegularFileError,
-    UnsupportedFormatError,
     _corpus,
     _hostile,
 )
@@ -168,7 +167,7 @@ def _wav(path, rate, n_frames, *, channels=1):
 def test_sr_outside_the_documented_range_is_a_value_error(tmp_path):
     path = _wav(tmp_path / "a.wav", 8000, 800)
     for sr in (0.5, 1e-300, 2.0**20 + 1, 1e9, float("nan"), float("inf"), True):
-        with pytest.raises(ValueError, match="from 1 to 1.04858e\\+06"):
+        with pytest.raises(ValueError, match=r"from 1 to 1\.04858e\+06"):
             audiodecode.load(path, sr=sr)
     y, _ = audiodecode.load(path, sr=2**20)  # the top of the range works
     assert len(y) == -(-800 * 2**20 // 8000)  # librosa: ceil(n * sr_out / sr_in)
@@ -176,7 +175,7 @@ def test_sr_outside_the_documented_range_is_a_value_error(tmp_path):
 
 def test_max_duration_per_call_and_for_the_process(tmp_path):
     path = _wav(tmp_path / "a.wav", 8000, 8000)
-    with pytest.raises(AudioTooLargeError, match="lasts 1 s, longer than max_duration=0.5"):
+    with pytest.raises(AudioTooLargeError, match=r"lasts 1 s, longer than max_duration=0.5"):
         audiodecode.load(path, sr=None, max_duration=0.5)
     assert len(audiodecode.load(path, sr=None, max_duration=1.0)[0]) == 8000
     assert len(audiodecode.load(path, sr=None, duration=0.5, max_duration=0.5)[0]) == 4000
@@ -187,13 +186,13 @@ def test_max_duration_per_call_and_for_the_process(tmp_path):
         assert len(audiodecode.load(path, sr=None, max_duration=float("inf"))[0]) == 8000
     finally:
         audiodecode.set_max_duration(previous)
-    with pytest.raises(ValueError, match="max_duration"):
+    with pytest.raises(ValueError, match=r"max_duration"):
         audiodecode.load(path, max_duration=0)
 
 
 def test_max_duration_is_enforced_while_decoding_when_the_length_is_only_claimed(sources):
     """A compressed stream's length is a claim: the limit is checked on the decoded frames."""
-    with pytest.raises(AudioTooLargeError, match="lasts longer than max_duration=0.5"):
+    with pytest.raises(AudioTooLargeError, match=r"lasts longer than max_duration=0.5"):
         audiodecode.load(sources["flac_16"], sr=16000, max_duration=0.5)
     with pytest.raises(AudioTooLargeError):
         audiodecode.load(sources["mka_opus"], sr=None, max_duration=0.5)
@@ -223,7 +222,7 @@ def test_libsoxr_one_shot_refuses_lengths_it_would_overflow():
     if resample is None:
         pytest.skip("libsoxr's one-shot call cannot be bound here")
     signal = np.zeros(16, np.float32)
-    with pytest.raises(ValueError, match="too many"):
+    with pytest.raises(ValueError, match=r"too many"):
         resample(signal, 1.0, 2.0**28, "soxr_hq", 2**32)
 
 
@@ -239,28 +238,28 @@ def test_ffmpeg_eperm_on_open_is_a_corrupt_file_not_a_permission_error(tmp_path,
         raise av.error.PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(pyav.av, "open", refuse)
-    with pytest.raises(CorruptAudioError, match="broken.wma.*Operation not permitted"):
+    with pytest.raises(CorruptAudioError, match=r"broken.wma.*Operation not permitted"):
         audiodecode.load(path, backend="pyav")
 
 
 def test_special_files_are_refused_in_process(tmp_path):
     fifo = tmp_path / "fifo.wav"
     os.mkfifo(fifo)
-    with pytest.raises(NotRegularFileError, match="fifo.wav: a FIFO"):
+    with pytest.raises(NotRegularFileError, match=r"fifo.wav: a FIFO"):
         audiodecode.load(fifo)
-    with pytest.raises(NotRegularFileError, match="character device"):
+    with pytest.raises(NotRegularFileError, match=r"character device"):
         audiodecode.info("/dev/zero")
     sock_path = tmp_path / "sock.wav"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(sock_path))
     try:
-        with pytest.raises(NotRegularFileError, match="sock.wav"):
+        with pytest.raises(NotRegularFileError, match=r"sock.wav"):
             audiodecode.load(sock_path)
     finally:
         listener.close()
     reader_end, writer_end = os.pipe()
     try:
-        with pytest.raises(NotRegularFileError, match="<fd"):
+        with pytest.raises(NotRegularFileError, match=r"<fd"):
             audiodecode.load(reader_end)
     finally:
         os.close(reader_end)
@@ -309,9 +308,9 @@ def test_load_batch_timeout_reports_a_slow_file_as_a_failure(tmp_path):
     (failure,) = results.failures
     assert failure.index == 1
     assert isinstance(failure.exception, DecodeTimeoutError)
-    with pytest.raises(DecodeTimeoutError, match="slow.wav: not done after timeout=1 s"):
+    with pytest.raises(DecodeTimeoutError, match=r"slow.wav: not done after timeout=1 s"):
         list(audiodecode.imap([slow], sr=None, timeout=1.0, transform=_slow_transform))
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(ValueError, match=r"timeout"):
         audiodecode.load_batch([fast], timeout=0)
 
 

@@ -126,10 +126,11 @@ def plan(
         expected = available if n_frames < 0 else min(n_frames, available)
         n_frames = UNBOUNDED if n_frames < 0 else n_frames
     limit = UNBOUNDED
-    if max_duration < math.inf:
-        limit = min(UNBOUNDED, math.floor(max_duration * reader.sample_rate))
-        if reader.frames_proven and expected > limit:
+    if reader.frames_proven:
+        if expected > max_duration * reader.sample_rate:  # n_frames == expected: exact
             raise _too_large(reader, max_duration, expected)
+    elif max_duration < math.inf:
+        limit = min(UNBOUNDED, math.floor(max_duration * reader.sample_rate))
         # One frame past the limit is read to tell "exactly at the limit" from "beyond it".
         n_frames = min(n_frames, limit + 1)
         expected = min(expected, limit + 1)
