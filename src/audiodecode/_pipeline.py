@@ -63,7 +63,7 @@ class Plan:
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
     __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration",
-                 "n_frames", "out_channels", "resampler", "start_frame")
+                 "n_frames", "out_channels", "read_sizes", "resampler", "start_frame")
 
     def __init__(
         self,
@@ -74,6 +74,7 @@ class Plan:
         out_channels: int,
         resampler: Resampler | None,
         dtype: np.dtype,
+        read_sizes: tuple[int, int] | None = None,
         limit_frames: int = UNBOUNDED,
         max_duration: float = math.inf,
     ) -> None:
@@ -84,6 +85,11 @@ class Plan:
         self.out_channels = out_channels
         self.resampler = resampler
         self.dtype = dtype
+        # ``(first, then)``: native frames per read, each read followed by a seek to where it
+        # stopped, exactly as ``librosa.stream`` reads through ``SoundFile.blocks``. Seeking
+        # changes what libmpg123 decodes next, so stream's blocks are librosa's only if the
+        # reads are. ``None``: read as fast as possible (sequential reads, no seeks).
+        self.read_sizes = read_sizes
         self.limit_frames = limit_frames  # more native frames than this: AudioTooLargeError
         self.max_duration = max_duration  # the same limit in seconds, for the message
 
@@ -103,6 +109,7 @@ def plan(
     dtype: np.dtype,
     res_type: str,
     seek_at_zero: bool = False,
+    read_sizes: tuple[int, int] | None = None,
     max_duration: float = math.inf,
 ) -> Plan:
     """Resolve the request against the stream's rate, channels and length.
@@ -147,8 +154,8 @@ def plan(
     if not reader.frames_proven:
         ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
         expected = _credible_frames(reader, expected, dtype, ratio)
-    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, limit,
-                max_duration)
+    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
+                limit, max_duration)
 
 
 def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float) -> int:
@@ -199,13 +206,17 @@ class Run:
         borrowed: list[np.ndarray] = []
         mix_buffer = None
         try:
+            if plan.read_sizes is not None:
+                reader.seek_after_read = True
             if into is not None:
                 buffer = into
             else:
                 block_frames = BLOCK_FRAMES
                 resampler = plan.resampler
                 ratio = 1.0 if resampler is None else resampler.sr_out / resampler.sr_in
-                if (
+                if plan.read_sizes is not None:
+                    block_frames = max(plan.read_sizes)
+                elif (
                     resampler is not None
                     and remaining <= ONE_SHOT_FRAMES
                     and remaining * ratio <= ONE_SHOT_OUTPUT_FRAMES
@@ -213,9 +224,9 @@ class Run:
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
                 elif ratio > 1.0:
                     block_frames = min(block_frames, max(1, int(RESAMPLE_CALL_FRAMES / ratio)))
-                block_frames = min(
-                    block_frames, max(remaining, 1), max(1, SCRATCH_SAMPLES // reader.channels)
-                )
+                block_frames = min(block_frames, max(remaining, 1))
+                if plan.read_sizes is None:  # stream's reads are librosa's sizes, whatever
+                    block_frames = min(block_frames, max(1, SCRATCH_SAMPLES // reader.channels))
                 buffer = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
                 if plan.downmix:
                     mix_buffer = _borrow(borrowed, (block_frames,), plan.dtype)
@@ -229,7 +240,9 @@ class Run:
         reader, plan = self.reader, self.plan
         # A signal read in one block is resampled by one call, which soxr runs faster than
         # block by block; the samples are the same either way.
-        whole = plan.resampler is not None and remaining <= len(buffer)
+        whole = (plan.resampler is not None and plan.read_sizes is None
+                 and remaining <= len(buffer))
+        read_size = len(buffer) if plan.read_sizes is None else plan.read_sizes[0]
         while remaining > 0:
             if in_place:
                 if self.frames_read == len(buffer):
@@ -241,7 +254,9 @@ class Run:
                 # Decoding in place needs no scratch, so there is no reason to cut the read up.
                 target = buffer[self.frames_read : self.frames_read + remaining]
             else:
-                target = buffer[: min(remaining, len(buffer))]
+                target = buffer[: min(remaining, read_size)]
+                if plan.read_sizes is not None:
+                    read_size = plan.read_sizes[1]
             got = reader.readinto(target)
             if got == 0:
                 break
