@@ -326,3 +326,37 @@ def test_riff_helper_writes_what_libsndfile_reads(tmp_path):
     path = tmp_path / "x.wav"
     path.write_bytes(_hostile._riff_wav(2, 8000, 16, struct.pack("<4h", 1, 2, 3, 4)))
     assert sf.info(path).frames == 2
+
+
+def test_an_honest_file_beyond_the_first_allocation_grows_to_librosa_samples(tmp_path):
+    """70 s of a staircase FLAC is a few kilobytes: its true header is believed only up to the
+    first allocation's bound, and the output grows (in place, and when resampled)."""
+    import librosa
+
+    steps = np.repeat(np.linspace(-0.5, 0.5, 70), 44100)
+    path = tmp_path / "stairs.flac"
+    sf.write(path, np.stack([steps, -steps], axis=1), 44100, subtype="PCM_16")
+    with open_source(path) as source, open_reader(source) as reader:
+        the_plan = plan(reader, sr=None, mono=False, offset=0.0, duration=None,
+                        dtype=np.dtype(np.float32), res_type="soxr_hq")
+        assert the_plan.expected_frames < reader.frames == len(steps)
+    expected, _ = sf.read(path, dtype="float32", always_2d=True)
+    got, _ = audiodecode.load(path, sr=None, mono=False)
+    np.testing.assert_array_equal(got, expected.T, strict=True)
+    expected, _ = librosa.load(path, sr=22050)
+    got, _ = audiodecode.load(path, sr=22050)
+    np.testing.assert_array_equal(got, expected, strict=True)
+
+
+def test_long_files_peak_near_their_output(tmp_path):
+    """2 minutes of FLAC, MP3 and AAC: the peak RSS stays within 16 MiB of the output. FFmpeg's
+    estimated length used to fall 96 frames short for AAC, and the output doubled to grow."""
+    cases = [c for c in _hostile.write_hostile_corpus(tmp_path, truncations=0, mutations=0,
+                                                      kinds=(), long_seconds=120.0)
+             if c.name.startswith("intact/long_")]
+    assert len(cases) == 3
+    for o in _hostile.run_cases(cases, timeout=60.0):
+        assert o.outcome == "array", o.detail
+        assert o.output_bytes > 40 << 20
+        assert o.rss_growth < o.output_bytes + (16 << 20), (o.name, o.rss_growth)
+        assert o.reserved < o.output_bytes + (16 << 20), (o.name, o.reserved)

@@ -254,8 +254,8 @@ def stream(
         Samples per frame.
     hop_length : int > 0
         Samples between frame starts.
-    sr : number > 0 or None
-        Target sampling rate (librosa 1.0); ``None`` keeps the native rate.
+    sr : number from 1 to 2**20, or None
+        Target sampling rate in Hz (librosa 1.0); ``None`` keeps the native rate.
     mono, offset, duration, dtype
         As in :func:`load`.
     fill_value : float or None

@@ -56,7 +56,7 @@ MUTATED_KINDS = (
 OVER_ALLOCATION_BYTES = 64 << 20
 
 # Builtins that ``load`` documents, for the cases where one is the right answer.
-_PATH_ERRORS = ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError")
+_PATH_ERRORS = ("FileNotFoundError", "IsADirectoryError")
 
 
 @dataclass
@@ -112,13 +112,15 @@ def write_hostile_corpus(
     mutations: int = 20,
     seed: int = 0,
     kinds: Sequence[str] = MUTATED_KINDS,
+    long_seconds: float = 0.0,
 ) -> list[Case]:
     """Write the hostile files into ``folder`` and return the cases that try them.
 
     ``truncations`` prefixes of each file in ``kinds`` (offsets spread over the header and the
     whole file) and ``mutations`` seeded mutated copies of each (1-64 bytes overwritten, flipped,
     inserted or deleted, mostly in the first kilobytes where the headers are); every fourth
-    mutated copy is passed as ``bytes``.
+    mutated copy is passed as ``bytes``. ``long_seconds`` adds intact files of that length
+    (FLAC, MP3, AAC), to show memory against a real output.
 
     Examples
     --------
@@ -141,6 +143,11 @@ def write_hostile_corpus(
         path = _corpus.write(folder / f"source_{kind}{ext}", kind, seconds=2.0, seed=seed)
         sources[kind] = path
         cases.append(_file_case(f"intact/{kind}", "intact", path))
+    for kind in ("flac_16", "mp3", "m4a_aac") if long_seconds else ():
+        if _corpus.KINDS[kind].available():
+            ext = _corpus.KINDS[kind].extension
+            path = _corpus.write(folder / f"long_{kind}{ext}", kind, seconds=long_seconds)
+            cases.append(_file_case(f"intact/long_{kind}", "intact", path, sr=None, mono=False))
     rng = np.random.default_rng([seed, 14])
     for kind, path in sources.items():
         raw = path.read_bytes()
@@ -504,7 +511,7 @@ def _run_one(case: Case, timeout: float) -> Outcome:
     stderr_file.seek(0, os.SEEK_END)
     stderr_bytes = stderr_file.tell()
     stderr_file.close()
-    base = {"name": case.name, "group": case.group, "size": case.size}
+    base: dict[str, Any] = {"name": case.name, "group": case.group, "size": case.size}
     if hung:
         return Outcome(**base, outcome="hang", detail=f"no answer after {timeout} s")
     if not chunks or os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
@@ -541,6 +548,7 @@ def _child(case: Case) -> dict[str, Any]:
         kwargs["dtype"] = np.dtype(kwargs["dtype"])
     # The fork reset the peak RSS to the current RSS; tracemalloc sees every numpy buffer.
     before = _rss("VmRSS")
+    result: dict[str, Any]
     tracemalloc.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -550,9 +558,7 @@ def _child(case: Case) -> dict[str, Any]:
             result = {"outcome": "typed error", "detail": f"{type(exc).__name__}: {exc}"}
             result["named"] = bool(exc.source) and exc.source in str(exc)
         except Exception as exc:  # noqa: BLE001 - classified below
-            documented = type(exc).__name__ in case.builtins or any(
-                cls.__name__ in case.builtins for cls in type(exc).__mro__
-            )
+            documented = any(cls.__name__ in case.builtins for cls in type(exc).__mro__)
             kind = "documented builtin" if documented else "other"
             result = {"outcome": kind, "detail": f"{type(exc).__name__}: {exc}"}
         else:
@@ -578,8 +584,8 @@ def _child(case: Case) -> dict[str, Any]:
 def table(outcomes: Sequence[Outcome], *, fuzz_examples: int | None = None) -> str:
     """The outcome counts by group, as a Markdown table, and the memory figures."""
     groups = list(dict.fromkeys(o.group for o in outcomes))
-    header = ["cases", "tried", *CLASSES, "zeros", "over-allocation", "max RSS growth",
-              "max reserved", "max file"]  # fmt: skip
+    header = ["cases", "tried", *CLASSES, "zeros", "over-allocation", "largest file",
+              "max RSS growth", "max reserved", "max beyond output"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in [*groups, "all"]:
         chosen = [o for o in outcomes if group in ("all", o.group)]
@@ -590,9 +596,11 @@ def table(outcomes: Sequence[Outcome], *, fuzz_examples: int | None = None) -> s
             *map(str, counts),
             str(sum(o.zeros for o in chosen)),
             str(sum(o.over_allocation for o in chosen)),
+            _mib(max((o.size for o in chosen), default=0)),
             _mib(max((o.rss_growth for o in chosen), default=0)),
             _mib(max((o.reserved for o in chosen), default=0)),
-            _mib(max((o.size for o in chosen), default=0)),
+            _mib(max((max(o.rss_growth, o.reserved) - o.output_bytes for o in chosen),
+                     default=0)),
         ]
         lines.append("| " + " | ".join(row) + " |")
     chatty = [o for o in outcomes if o.stderr_bytes]

@@ -10,6 +10,7 @@ decodes straight into the output array and nothing is copied.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +41,9 @@ BLOCK_FRAMES = 1 << 16
 # At most this many samples (all channels) per scratch block, whatever a header says the
 # channel count is (libsndfile allows 1024 channels, WAV 65535).
 SCRATCH_SAMPLES = 1 << 21
+# At most this many frames per read straight into the output (24 s at 44.1 kHz): one call
+# decodes them in C without the GIL, and Python sees a signal only between calls.
+IN_PLACE_READ_FRAMES = 1 << 20
 # At most this many output frames per resampling call. Each call runs in C without the GIL;
 # between calls Python sees Ctrl-C and a batch's timeout, and no length reaches the 2**31
 # frames past which libsoxr's lengths overflow.
@@ -129,8 +133,11 @@ def plan(
     if reader.frames_exact:
         expected = n_frames = available if n_frames < 0 else min(n_frames, available)
     else:
-        # Read until the decoder stops (or the duration is reached); allocate for the estimate.
-        expected = available if n_frames < 0 else min(n_frames, available)
+        # Read until the decoder stops (or the duration is reached); allocate for the estimate,
+        # plus room for what it commonly misses (AAC's 2112 frames of priming and padding, a
+        # rounding): growing the output copies it, for a moment twice its size in memory.
+        headroom = available + available // 64 + 4096
+        expected = headroom if n_frames < 0 else min(n_frames, headroom)
         n_frames = UNBOUNDED if n_frames < 0 else n_frames
     limit = UNBOUNDED
     if reader.frames_proven:
@@ -251,8 +258,10 @@ class Run:
                     buffer = self.into = _grow(
                         buffer, self.frames_read + 1, most=self.frames_read + remaining
                     )
-                # Decoding in place needs no scratch, so there is no reason to cut the read up.
-                target = buffer[self.frames_read : self.frames_read + remaining]
+                # Decoding in place needs no scratch; the read is cut up only so that no call
+                # into C (libsndfile's, without the GIL) keeps Ctrl-C and timeouts waiting.
+                step = min(remaining, IN_PLACE_READ_FRAMES)
+                target = buffer[self.frames_read : self.frames_read + step]
             else:
                 target = buffer[: min(remaining, read_size)]
                 if plan.read_sizes is not None:
@@ -324,8 +333,7 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     expected = plan.output_frames(plan.expected_frames, reader.sample_rate, sr_out)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
         run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype))
-        for _ in run:
-            pass
+        deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive
         assert run.into is not None
         out, written = run.into, run.frames_read  # ``into`` is a bigger array if it grew
     else:
@@ -340,21 +348,27 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
                     continue
                 collected = np.empty((expected, channels), plan.dtype)
             if written + k > len(collected):
-                collected = _grow(collected, written + k)
+                # Past a length that was only estimated (or believed only up to
+                # FIRST_ALLOCATION_BYTES): a quarter more each time. numpy's resize copies
+                # when it grows, so each step briefly holds 2.25 times the output so far.
+                size = max(written + k, len(collected) + max(len(collected) // 4, BLOCK_FRAMES))
+                collected = _resized(collected, size)
             collected[written : written + k] = block.reshape(k, channels)
             written += k
         if collected is None:  # nothing was read
             collected = np.empty((0, channels), plan.dtype)
         out = collected
     final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
+    # No view of ``out`` is alive here: it may be resized in place.
     if final > written:
         if final > len(out):
-            out = _grow(out, final, exactly=True)
+            out = _resized(out, final)
         out[written:final] = 0  # librosa.util.fix_length pads with zeros
     slack = len(out) - final
-    if slack > final and slack * out.itemsize * out.shape[1] > SLACK_BYTES:
-        # A header claimed far more than the file held: do not keep its reservation alive.
-        out = out[:final].copy()
+    if slack * out.itemsize * out.shape[1] > SLACK_BYTES and slack * 8 > final:
+        # A header or an estimate claimed more than the file held: give the rest back rather
+        # than return a slice that keeps it reserved.
+        out = _resized(out, final)
     out = out[:final]
     if channels == 1:
         return out.reshape(final)
@@ -362,10 +376,28 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     return transposed
 
 
-def _grow(
-    out: np.ndarray, needed: int, *, exactly: bool = False, most: int = UNBOUNDED
-) -> np.ndarray:
-    size = needed if exactly else min(max(needed, 2 * len(out), 1024), max(most, needed))
+def _resized(out: np.ndarray, size: int) -> np.ndarray:
+    """``out`` with ``size`` frames, its first ones kept (new ones are zero).
+
+    Through ``ndarray.resize`` (``realloc``) when ``out`` owns its memory, which the caller
+    guarantees no view refers to: shrinking then gives the tail back without a copy (growing
+    copies all the same, measured: a 121 MB array's peak RSS doubles); else a copy.
+    """
+    if out.base is None and out.flags.owndata and out.flags.c_contiguous:
+        out.resize((size, *out.shape[1:]), refcheck=False)
+        return out
+    resized = np.empty((size, *out.shape[1:]), out.dtype)
+    kept = min(size, len(out))
+    resized[:kept] = out[:kept]
+    return resized
+
+
+def _grow(out: np.ndarray, needed: int, *, most: int) -> np.ndarray:
+    """A copy of ``out`` with room for ``needed`` frames or more (twice, up to ``most``).
+
+    For ``Run``'s output, which views yielded earlier may still refer to: never in place.
+    """
+    size = min(max(needed, 2 * len(out), 1024), max(most, needed))
     bigger = np.empty((size, *out.shape[1:]), out.dtype)
     bigger[: len(out)] = out
     return bigger
