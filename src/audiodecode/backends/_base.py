@@ -110,6 +110,10 @@ class Reader:
         estimate from the container's metadata (``count_frames`` gives the exact figure).
     frames_exact : bool
         Whether ``frames`` is exact.
+    frames_proven : bool
+        Whether ``frames`` is bounded by the file's size (the WAV reader's); otherwise it
+        comes from a header or a container's duration, which may lie, and the pipeline
+        allocates from it only within :meth:`frame_bounds`.
     format : str
         Container name: ``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``, ``"mp4"``...
     codec : str
