@@ -35,7 +35,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from . import compat
+    from . import cache, compat
     from .batch import imap, load_batch
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "NotRegularFileError",
     "UnsupportedFormatError",
     "__version__",
+    "cache",
     "compat",
     "get_duration",
     "get_samplerate",
@@ -60,7 +61,7 @@ __all__ = [
 
 # Submodules with optional dependencies, and the batch functions (concurrent.futures costs
 # import time), resolve on first attribute access (PEP 562).
-_LAZY_SUBMODULES = frozenset({"compat", "batch", "torch", "ray", "cli"})
+_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli"})
 _LAZY_FUNCTIONS = {"load_batch": "batch", "imap": "batch"}
 
 

@@ -14,17 +14,28 @@ from ._pipeline import Plan, Run, decode, plan
 from ._resample import SOXR_TYPES, SR_MAX, SR_MIN, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
-from .backends import BACKENDS, open_reader
+from .backends import BACKENDS, decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from numpy.typing import DTypeLike
 
+    from .backends import Reader
+    from .cache import DecodeCache
+
 __all__ = ["get_duration", "get_samplerate", "info", "load", "set_max_duration", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
+
+# The decode cache (audiodecode.cache): None while off, so that load pays one global lookup.
+# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() set this at run time.
+_cache: DecodeCache | None = None
+if os.environ.get("AUDIODECODE_CACHE_DIR"):
+    from .cache import _from_environment
+
+    _cache = _from_environment()
 
 
 #: The default ``max_duration`` of :func:`load`, in seconds (24 hours); see
@@ -211,14 +222,26 @@ def load(
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend,
                                           max_duration=max_duration)
-    with open_source(path) as source, open_reader(source, backend) as reader:
+    entry = None
+    if _cache is not None and isinstance(path, (str, os.PathLike)):
+        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
+        hit = entry.read(sr) if entry is not None else None
+        if hit is not None:
+            return hit
+
+    def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
             max_duration=MAX_DURATION if max_duration is None else max_duration,
         )
-        y = decode(reader, the_plan, sr)
-        return y, (reader.sample_rate if sr is None else sr)
+        return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
+
+    with open_source(path) as source:
+        y, sr_out = decode_with_fallback(source, backend, decode_all)
+    if entry is not None:
+        entry.write(y, sr_out)
+    return y, sr_out
 
 
 def stream(
