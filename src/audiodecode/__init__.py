@@ -22,10 +22,17 @@ from __future__ import annotations
 import os as _os
 from typing import TYPE_CHECKING, Any
 
-from ._api import get_duration, get_samplerate, info, load, stream
+from ._api import get_duration, get_samplerate, info, load, set_max_duration, stream
 from ._info import AudioInfo
 from ._version import __version__
-from .errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
+from .errors import (
+    AudioDecodeError,
+    AudioTooLargeError,
+    CorruptAudioError,
+    DecodeTimeoutError,
+    NotRegularFileError,
+    UnsupportedFormatError,
+)
 
 if TYPE_CHECKING:
     from . import cache, compat
@@ -34,7 +41,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AudioDecodeError",
     "AudioInfo",
+    "AudioTooLargeError",
     "CorruptAudioError",
+    "DecodeTimeoutError",
+    "NotRegularFileError",
     "UnsupportedFormatError",
     "__version__",
     "cache",
@@ -45,6 +55,7 @@ __all__ = [
     "info",
     "load",
     "load_batch",
+    "set_max_duration",
     "stream",
 ]
 
