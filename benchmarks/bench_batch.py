@@ -55,8 +55,11 @@ import numpy as np
 from _bare_threads import bare_thread_pass
 
 import audiodecode
-from audiodecode._corpus import make_ravdess_folder
 from audiodecode.batch import load_batch
+
+# The RAVDESS-shaped folder the speech-emotion example generates, from the example itself.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples" / "speech_emotion"))
+from ravdess import make_ravdess_folder  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable

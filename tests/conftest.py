@@ -1,6 +1,6 @@
 """Shared fixtures: the synthetic audio corpus, generated once per test session.
 
-Nothing is downloaded: every file comes from :mod:`audiodecode._corpus`.
+Nothing is downloaded: every file comes from :mod:`audiodecode._corpus` and ``_edge_cases.py``.
 
 Fixtures
 --------
@@ -12,7 +12,7 @@ Fixtures
 ``short_corpus``
     The same kinds as ``corpus`` but 0.25 s long.
 ``edge_files``
-    ``dict[str, Path]`` from :func:`audiodecode._corpus.write_edge_cases`.
+    ``dict[str, Path]`` from :func:`_edge_cases.write_edge_cases`.
 
 Parametrising over kinds
 ------------------------
@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _edge_cases import write_edge_cases
 
 from audiodecode import _corpus
 
@@ -112,5 +113,5 @@ def short_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def edge_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Odd, broken and extreme files, see :func:`audiodecode._corpus.write_edge_cases`."""
-    return _corpus.write_edge_cases(tmp_path_factory.mktemp("edge"))
+    """Odd, broken and extreme files, see :func:`_edge_cases.write_edge_cases`."""
+    return write_edge_cases(tmp_path_factory.mktemp("edge"))

@@ -7,7 +7,6 @@ with libsndfile and FFmpeg as the judges.
 from __future__ import annotations
 
 import dataclasses
-import re
 import struct
 import subprocess
 import sys
@@ -17,9 +16,11 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+from _edge_cases import HAND_BUILT
 
 from audiodecode import _corpus
 from audiodecode._corpus import KINDS, pcm, signal
+from audiodecode.bench.demo import make_demo_corpus
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -429,7 +430,7 @@ def test_zero_frames_flac(edge_files: dict[str, Path]) -> None:
 def test_one_sample(edge_files: dict[str, Path]) -> None:
     data, rate = sf.read(edge_files["one_sample"], dtype="int16", always_2d=True)
     assert rate == 44100
-    np.testing.assert_array_equal(data, pcm(**_corpus.HAND_BUILT["one_sample"]))
+    np.testing.assert_array_equal(data, pcm(**HAND_BUILT["one_sample"]))
     assert data.shape == (1, 1)
 
 
@@ -463,7 +464,7 @@ def test_odd_chunk_layout_and_values(edge_files: dict[str, Path]) -> None:
     assert raw[list_at + list_size] == 0, "pad byte after the odd LIST chunk"
     assert data_size == 1001
     assert raw[data_at + data_size :] == b"\x00", "pad byte after the odd data chunk"
-    expected = pcm(**_corpus.HAND_BUILT["odd_chunk"])
+    expected = pcm(**HAND_BUILT["odd_chunk"])
     assert expected.dtype == np.uint8
     assert raw[data_at : data_at + data_size] == expected.tobytes()
     # libsndfile maps unsigned 8-bit v to (v - 128) << 8.
@@ -483,7 +484,7 @@ def test_extra_chunks_layout_and_values(edge_files: dict[str, Path]) -> None:
             assert raw[at : at + 4] == b"INFO"
     data, rate = sf.read(edge_files["extra_chunks"], dtype="int16", always_2d=True)
     assert rate == 22050
-    np.testing.assert_array_equal(data, pcm(**_corpus.HAND_BUILT["extra_chunks"]))
+    np.testing.assert_array_equal(data, pcm(**HAND_BUILT["extra_chunks"]))
 
 
 def test_header_too_long(edge_files: dict[str, Path]) -> None:
@@ -493,7 +494,7 @@ def test_header_too_long(edge_files: dict[str, Path]) -> None:
     assert declared == len(raw) - 44 + 4096 * 4
     # libsndfile clamps to what is there; the values are intact.
     data, _ = sf.read(edge_files["wav_header_too_long"], dtype="int16", always_2d=True)
-    np.testing.assert_array_equal(data, pcm(**_corpus.HAND_BUILT["wav_header_too_long"]))
+    np.testing.assert_array_equal(data, pcm(**HAND_BUILT["wav_header_too_long"]))
 
 
 @pytest.mark.parametrize("key", ["empty", "text_as_wav", "random_bytes"])
@@ -534,7 +535,7 @@ def test_truncated_wav_reads_a_prefix(edge_files: dict[str, Path]) -> None:
 
 
 def test_demo_corpus(tmp_path: Path) -> None:
-    groups = _corpus.make_demo_corpus(tmp_path, clips_per_format=2, long_seconds=1.5)
+    groups = make_demo_corpus(tmp_path, clips_per_format=2, long_seconds=1.5)
     expected = {"wav_speech", "flac", "mp3", "ogg_vorbis", "ogg_opus", "wav_long"}
     if KINDS["m4a_aac"].available():
         expected.add("m4a_aac")
@@ -552,54 +553,3 @@ def test_demo_corpus(tmp_path: Path) -> None:
     (long,) = groups["wav_long"]
     info = sf.info(long)
     assert (info.samplerate, info.channels, info.frames) == (44100, 2, 66150)
-
-
-def test_ravdess_name() -> None:
-    assert _corpus.ravdess_name(12, 6, 2, 1) == "03-01-06-01-02-01-12.wav"
-    assert _corpus.ravdess_name(1, 8, 1, 2, intensity=2) == "03-01-08-02-01-02-01.wav"
-    fields = _corpus.parse_ravdess_name("03-01-08-02-01-02-01.wav")
-    assert fields == {
-        "modality": 3,
-        "vocal_channel": 1,
-        "emotion": 8,
-        "intensity": 2,
-        "statement": 1,
-        "repetition": 2,
-        "actor": 1,
-    }
-    with pytest.raises(ValueError, match="actor"):
-        _corpus.ravdess_name(25, 1, 1, 1)
-    with pytest.raises(ValueError, match="neutral"):
-        _corpus.ravdess_name(1, 1, 1, 1, intensity=2)
-
-
-_RAVDESS = re.compile(r"03-01-0[1-8]-0[12]-0[12]-0[12]-(0[1-9]|1[0-9]|2[0-4])\.wav")
-
-
-def test_ravdess_folder(tmp_path: Path) -> None:
-    paths = _corpus.make_ravdess_folder(tmp_path / "a", n_files=10, seed=1)
-    assert len(paths) == len({p.name for p in paths}) == 10
-    emotions = set()
-    for path in paths:
-        assert _RAVDESS.fullmatch(path.name), path.name
-        info = sf.info(path)
-        assert (info.samplerate, info.channels, info.subtype) == (48000, 1, "PCM_16")
-        assert 2.0 <= info.duration <= 4.0
-        emotions.add(_corpus.parse_ravdess_name(path.name)["emotion"])
-    assert emotions == set(range(1, 9))
-    again = _corpus.make_ravdess_folder(tmp_path / "b", n_files=10, seed=1, actor_folders=True)
-    assert [p.name for p in again] == [p.name for p in paths]
-    assert all(p.parent.name == f"Actor_{p.name[-6:-4]}" for p in again)
-    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(paths, again, strict=True))
-
-
-def test_ravdess_emotions_sound_different(tmp_path: Path) -> None:
-    # The speech-emotion example needs something to learn: angry is louder than sad.
-    paths = _corpus.make_ravdess_folder(tmp_path, n_files=24)
-    loudness: dict[int, list[float]] = {}
-    for path in paths:
-        data, _ = sf.read(path)
-        loudness.setdefault(_corpus.parse_ravdess_name(path.name)["emotion"], []).append(
-            float(np.sqrt(np.mean(data**2)))
-        )
-    assert np.mean(loudness[5]) > 2 * np.mean(loudness[4])

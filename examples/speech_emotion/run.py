@@ -37,9 +37,9 @@ import classic
 import idiomatic
 import librosa
 import numpy as np
+from ravdess import make_ravdess_folder
 
 import audiodecode
-from audiodecode import _corpus
 from audiodecode.compat import librosa_patched
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def find_or_make_clips(folder: Path, n_files: int) -> list[Path]:
     existing = sorted(folder.rglob("*.wav")) if folder.is_dir() else []
     if existing:
         return existing[:n_files]
-    return _corpus.make_ravdess_folder(folder, n_files=n_files)
+    return make_ravdess_folder(folder, n_files=n_files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

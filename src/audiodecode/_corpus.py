@@ -1,4 +1,4 @@
-"""Synthetic audio files, made on the spot, for the tests and the ``audiodecode bench`` demo.
+"""Synthetic audio files, made on the spot: for the tests, the benchmark and the examples.
 
 Nothing here downloads anything: every file is generated from a seeded signal, so a test suite
 or a first-time user gets the same corpus on any machine with the same libsndfile/FFmpeg.
@@ -9,8 +9,9 @@ Three layers:
 * :data:`KINDS` lists every container/codec combination the project cares about, and
   :func:`write` / :func:`write_corpus` write them -- with soundfile (libsndfile) for what
   ``librosa.load`` itself can read, with PyAV (FFmpeg) for what only FFmpeg reads.
-* :func:`write_edge_cases`, :func:`make_demo_corpus` and :func:`make_ravdess_folder` build the
-  special folders: broken and odd files, a benchmark demo, a RAVDESS-shaped speech folder.
+* The special folders are built where they are used: the benchmark's demo corpus in
+  :mod:`audiodecode.bench.demo`, broken and odd files in the tests (``tests/_edge_cases.py``),
+  a RAVDESS-shaped speech folder in ``examples/speech_emotion/ravdess.py``.
 
 soundfile and av are imported inside the functions that use them: importing this module (which
 ``audiodecode bench`` does at start-up) must stay cheap and must not pull in FFmpeg.
@@ -44,7 +45,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,25 +55,20 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
 __all__ = [
-    "HAND_BUILT",
     "KINDS",
     "LIBROSA_KINDS",
     "LOSSLESS_KINDS",
     "PYAV_KINDS",
-    "RAVDESS_EMOTIONS",
     "Kind",
     "KindUnavailableError",
     "available_kinds",
-    "make_demo_corpus",
-    "make_ravdess_folder",
-    "parse_ravdess_name",
     "pcm",
-    "ravdess_name",
+    "seed_int",
+    "seeded_rng",
     "signal",
     "voiced",
     "write",
     "write_corpus",
-    "write_edge_cases",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -292,7 +287,7 @@ _PYAV_INT_KINDS = frozenset({"m4a_alac", "mkv_flac"})
 # signals
 
 
-def _rng(seed: int | Sequence[int]) -> np.random.Generator:
+def seeded_rng(seed: int | Sequence[int]) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
@@ -343,7 +338,7 @@ def signal(n_frames: int, channels: int, *, sample_rate: int, seed: int = 0) -> 
         phase = 2 * np.pi * f0 * period / k * np.expm1(k * u) + c * np.pi / 3
         out[:, c] = 0.7 * np.sin(phase)
     # Row-major draws: the first m rows are the same whatever n_frames is.
-    noise = _rng([seed, 1]).standard_normal((n_frames, channels))
+    noise = seeded_rng([seed, 1]).standard_normal((n_frames, channels))
     out += np.clip(0.03 * noise, -0.1, 0.1)
     return out
 
@@ -394,7 +389,7 @@ def voiced(
     >>> x.shape, round(float(abs(x).max()), 2)
     ((96000, 1), 0.5)
     """
-    rng = _rng([seed, 2])
+    rng = seeded_rng([seed, 2])
     sr = float(sample_rate)
     t = np.arange(n_frames, dtype=np.float64) / sr
     duration = n_frames / sr
@@ -783,466 +778,11 @@ def write_corpus(
     }
 
 
-# --------------------------------------------------------------------------------------------
-# hand-built and broken files
-
-#: Exactly what the hand-built WAVs of :func:`write_edge_cases` hold: :func:`pcm` arguments.
-#: ``pcm(**HAND_BUILT[name])`` gives the integers a reader must return.
-HAND_BUILT: dict[str, dict[str, Any]] = {
-    "zero_frames": {"n_frames": 0, "channels": 1, "sample_rate": 44100, "dtype": "int16"},
-    "one_sample": {"n_frames": 1, "channels": 1, "sample_rate": 44100, "dtype": "int16"},
-    # Odd number of 1-byte frames: the data chunk itself needs a pad byte.
-    "odd_chunk": {"n_frames": 1001, "channels": 1, "sample_rate": 11025, "dtype": "uint8"},
-    "extra_chunks": {"n_frames": 2205, "channels": 2, "sample_rate": 22050, "dtype": "int16"},
-    # The header claims 4096 frames more than the file holds.
-    "wav_header_too_long": {
-        "n_frames": 4410,
-        "channels": 2,
-        "sample_rate": 44100,
-        "dtype": "int16",
-    },
-}
-_MISSING_FRAMES = 4096  # for wav_header_too_long
-
-# Edge-case sources that get a truncated and a corrupted copy.
-_DAMAGED_SOURCES = ("wav_pcm16", "flac_16", "ogg_vorbis", "mp3", "m4a_aac")
-
-
-def _chunk(fourcc: bytes, payload: bytes) -> bytes:
-    # RIFF: a chunk's size excludes the pad byte that keeps the next chunk word-aligned.
-    pad = b"\x00" if len(payload) % 2 else b""
-    return fourcc + struct.pack("<I", len(payload)) + payload + pad
-
-
-def _fmt_chunk(channels: int, sample_rate: int, bits: int) -> bytes:
-    block_align = channels * bits // 8
-    payload = struct.pack(
-        "<HHIIHH", 1, channels, sample_rate, sample_rate * block_align, block_align, bits
-    )
-    return _chunk(b"fmt ", payload)
-
-
-def _riff_wave(chunks: Sequence[bytes]) -> bytes:
-    body = b"WAVE" + b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def _info_list(**tags: str) -> bytes:
-    # LIST/INFO sub-chunks hold NUL-terminated strings; odd lengths keep their own pad bytes.
-    subs = b"".join(_chunk(k.encode("ascii"), v.encode("ascii") + b"\x00") for k, v in tags.items())
-    return b"INFO" + subs
-
-
-def _id3_tag(title: str) -> bytes:
-    # A minimal ID3v2.3 tag with one TIT2 frame, as taggers put in WAV files.
-    text = b"\x00" + title.encode("latin-1")
-    frame = b"TIT2" + struct.pack(">I", len(text)) + b"\x00\x00" + text
-    size = len(frame)
-    syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
-    return b"ID3\x03\x00\x00" + syncsafe + frame
-
-
-def _hand_built_wav(name: str) -> bytes:
-    spec = HAND_BUILT[name]
-    samples = pcm(**spec)
-    bits = samples.dtype.itemsize * 8
-    fmt = _fmt_chunk(spec["channels"], spec["sample_rate"], bits)
-    # Explicit little-endian: the bytes must not depend on the machine.
-    data = samples.astype(samples.dtype.newbyteorder("<")).tobytes()
-    if name == "odd_chunk":
-        # An INFO string of odd length written without its own pad byte, as some encoders
-        # do: the LIST payload is odd (4 + 8 + 9 = 21 bytes) and only _chunk's pad byte after
-        # it keeps 'data' aligned. The data chunk (1001 one-byte frames) is odd too.
-        listing = b"INFO" + b"ICMT" + struct.pack("<I", 9) + b"odd chunk"
-        return _riff_wave([fmt, _chunk(b"LIST", listing), _chunk(b"data", data)])
-    if name == "extra_chunks":
-        before = [
-            _chunk(b"LIST", _info_list(INAM="before data", ISFT="audiodecode")),
-            _chunk(b"id3 ", _id3_tag("before data")),
-        ]
-        after = [
-            _chunk(b"LIST", _info_list(ICMT="after the data chunk")),
-            _chunk(b"id3 ", _id3_tag("after")),
-        ]
-        return _riff_wave([fmt, *before, _chunk(b"data", data), *after])
-    if name == "wav_header_too_long":
-        missing = _MISSING_FRAMES * spec["channels"] * bits // 8
-        header = b"data" + struct.pack("<I", len(data) + missing)
-        riff = b"WAVE" + fmt + header + data
-        return b"RIFF" + struct.pack("<I", len(riff) + missing) + riff
-    return _riff_wave([fmt, _chunk(b"data", data)])
-
-
-def _empty_flac(sample_rate: int, channels: int, bits: int) -> bytes:
-    # soundfile.write of zero frames leaves a 0-byte .flac (libFLAC is started lazily), so
-    # build what `flac` writes for empty input: the signature and one STREAMINFO block. Its
-    # total_samples field is 0, which FLAC also uses for "unknown length".
-    packed = (sample_rate << 44) | ((channels - 1) << 41) | ((bits - 1) << 36)
-    md5_of_nothing = bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e")
-    info = struct.pack(">HH", 4096, 4096) + bytes(6) + packed.to_bytes(8, "big") + md5_of_nothing
-    last_block_streaminfo = b"\x80" + len(info).to_bytes(3, "big")
-    return b"fLaC" + last_block_streaminfo + info
-
-
-def _damage(source: Path, truncated: Path, corrupt: Path, seed: int) -> None:
-    raw = source.read_bytes()
-    truncated.write_bytes(raw[: len(raw) * 6 // 10])
-    # 2 KB of noise in the middle: past every header, before the end.
-    mid = len(raw) // 2
-    start = max(mid - 1024, 0)
-    noise = _rng([seed, 3]).integers(0, 256, size=2048, dtype=np.uint8).tobytes()
-    corrupt.write_bytes(raw[:start] + noise[: len(raw) - start] + raw[start + 2048 :])
-
-
-def write_edge_cases(folder: PathLike, *, seed: int = 0) -> dict[str, Path]:
-    """Write odd, broken and extreme files into ``folder``.
-
-    Keys (file names are ``<key>.<ext>``):
-
-    * ``empty`` -- a 0-byte ``.wav``.
-    * ``zero_frames`` -- valid 16-bit WAV header, empty ``data`` chunk (hand-built).
-    * ``zero_frames_flac`` -- a FLAC with a STREAMINFO block and no frames (hand-built:
-      libsndfile writes a 0-byte file for zero frames). FLAC stores "0 samples" as "length
-      unknown", and libsndfile 1.2.2 then reports a huge frame count and fails to read.
-    * ``one_sample`` -- 16-bit mono WAV with a single frame (hand-built).
-    * ``six_channels`` -- 6 channels, 16-bit, 48 kHz, 0.25 s.
-    * ``sr8000`` -- 8 kHz mono 16-bit, 1 s; ``sr192000`` -- 192 kHz stereo 24-bit, 0.25 s.
-    * ``odd_chunk`` -- hand-built: an odd-sized ``LIST`` chunk with its pad byte before
-      ``data``; the data is 8-bit mono with an odd number of frames, followed by a pad byte.
-    * ``extra_chunks`` -- hand-built: ``fmt``, ``LIST``/INFO and ``id3 `` before ``data``,
-      ``LIST`` and ``id3 `` after it.
-    * ``wav_header_too_long`` -- the ``data`` (and RIFF) size claims 4096 frames more than the
-      file holds.
-    * ``text_as_wav`` -- a text file named ``.wav``; ``random_bytes`` -- 4 KB of noise.
-    * ``truncated_<kind>`` -- the first 60 % of the bytes of a 2 s file, and
-      ``corrupt_<kind>`` -- the same file with 2 KB in the middle overwritten with random
-      bytes, for ``wav_pcm16``, ``flac_16``, ``ogg_vorbis``, ``mp3`` and ``m4a_aac`` (the
-      last only where PyAV has an AAC encoder). The intact 2 s sources are ``source_<kind>``.
-
-    The hand-built files hold exactly ``pcm(**HAND_BUILT[key])``.
-
-    Examples
-    --------
-    >>> import tempfile, soundfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     files = write_edge_cases(d)
-    ...     soundfile.info(files["odd_chunk"]).frames
-    1001
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
-
-    def put(key: str, ext: str, payload: bytes) -> None:
-        out[key] = folder / f"{key}{ext}"
-        out[key].write_bytes(payload)
-
-    put("empty", ".wav", b"")
-    for name in ("zero_frames", "one_sample"):
-        put(name, ".wav", _hand_built_wav(name))
-    put("zero_frames_flac", ".flac", _empty_flac(44100, 1, 16))
-    for key, (rate, channels, seconds, kind) in {
-        "six_channels": (48000, 6, 0.25, "wav_pcm16"),
-        "sr8000": (8000, 1, 1.0, "wav_pcm16"),
-        "sr192000": (192000, 2, 0.25, "wav_pcm24"),
-    }.items():
-        out[key] = write(
-            folder / f"{key}.wav",
-            kind,
-            sample_rate=rate,
-            channels=channels,
-            seconds=seconds,
-            seed=seed,
-        )
-    for name in ("odd_chunk", "extra_chunks", "wav_header_too_long"):
-        put(name, ".wav", _hand_built_wav(name))
-    put(
-        "text_as_wav",
-        ".wav",
-        b"This is not audio. It is a text file that somebody named .wav.\n" * 20,
-    )
-    put("random_bytes", ".wav", _rng([seed, 4]).integers(0, 256, 4096, dtype=np.uint8).tobytes())
-
-    for kind in _DAMAGED_SOURCES:
-        if not KINDS[kind].available():
-            continue
-        ext = KINDS[kind].extension
-        source = write(folder / f"source_{kind}{ext}", kind, seconds=2.0, seed=seed)
-        out[f"source_{kind}"] = source
-        out[f"truncated_{kind}"] = folder / f"truncated_{kind}{ext}"
-        out[f"corrupt_{kind}"] = folder / f"corrupt_{kind}{ext}"
-        _damage(source, out[f"truncated_{kind}"], out[f"corrupt_{kind}"], seed)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# demo corpus and RAVDESS-shaped folder
-
-# Demo groups of speech clips: group -> (kind, rate, channels). Mono 48 kHz WAV is what
-# RAVDESS-like speech sets hold; the compressed groups are what music/podcast sets hold.
-_DEMO_CLIPS: dict[str, tuple[str, int, int]] = {
-    "wav_speech": ("wav_pcm16", 48000, 1),
-    "flac": ("flac_16", 44100, 2),
-    "mp3": ("mp3", 44100, 2),
-    "ogg_vorbis": ("ogg_vorbis", 44100, 2),
-    "ogg_opus": ("ogg_opus", 48000, 2),
-    "m4a_aac": ("m4a_aac", 44100, 2),
-}
-
-
-def make_demo_corpus(
-    folder: PathLike,
-    *,
-    clips_per_format: int = 8,
-    long_seconds: float = 60.0,
-    seed: int = 0,
-) -> dict[str, list[Path]]:
-    """Write the folder ``audiodecode bench`` uses when given no paths.
-
-    Groups (one sub-folder each):
-
-    * ``wav_speech`` -- speech-length clips (2-3 s of :func:`voiced`), 48 kHz mono 16-bit WAV,
-      like RAVDESS;
-    * ``flac``, ``mp3``, ``ogg_vorbis``, ``m4a_aac`` -- the same kind of clips at 44.1 kHz
-      stereo, ``ogg_opus`` at 48 kHz stereo (``m4a_aac`` only if PyAV has an AAC encoder);
-    * ``wav_long`` -- one 44.1 kHz stereo 16-bit WAV of ``long_seconds`` (:func:`signal`).
-
-    Parameters
-    ----------
-    folder
-        Created if missing.
-    clips_per_format
-        Clips in each speech group.
-    long_seconds
-        Length of the long WAV.
-    seed
-        Base seed; clip ``i`` of every group uses the same voice (``seed``, ``i``).
-
-    Returns
-    -------
-    dict
-        Group name -> list of paths.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     groups = make_demo_corpus(d, clips_per_format=1, long_seconds=1.0)
-    ...     [len(v) for v in groups.values()][:2]
-    [1, 1]
-    """
-    folder = Path(folder)
-    groups: dict[str, list[Path]] = {}
-    # Four groups share 44.1 kHz stereo: synthesise each clip once, not once per group.
-    clips: dict[tuple[int, int, int], np.ndarray] = {}
-    for group, (kind, rate, channels) in _DEMO_CLIPS.items():
-        if not KINDS[kind].available():
-            continue
-        sub = folder / group
-        sub.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for i in range(clips_per_format):
-            if (i, rate, channels) not in clips:
-                seconds = 2.0 + float(_rng([seed, i, 5]).uniform(0.0, 1.0))
-                clips[i, rate, channels] = voiced(
-                    round(seconds * rate), channels, sample_rate=rate, seed=_seed_int([seed, i])
-                )
-            data = clips[i, rate, channels]
-            path = sub / f"clip_{i:03d}{KINDS[kind].extension}"
-            paths.append(write(path, kind, sample_rate=rate, data=data))
-        groups[group] = paths
-    sub = folder / "wav_long"
-    sub.mkdir(parents=True, exist_ok=True)
-    groups["wav_long"] = [
-        write(
-            sub / "long.wav",
-            "wav_pcm16",
-            sample_rate=44100,
-            channels=2,
-            seconds=long_seconds,
-            seed=seed,
-        )
-    ]
-    return groups
-
-
 def _seed_int(parts: Sequence[int]) -> int:
     # One int from several, stable across runs and platforms (hash() is salted per process).
     return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
 
 
-#: RAVDESS emotion codes.
-RAVDESS_EMOTIONS = {
-    1: "neutral",
-    2: "calm",
-    3: "happy",
-    4: "sad",
-    5: "angry",
-    6: "fearful",
-    7: "disgust",
-    8: "surprised",
-}
-
-# How each emotion sounds in the synthetic voice: pitch range relative to the speaker's base
-# (low, high), syllables per second, level. Loosely after the prosody literature (anger and
-# happiness high and fast, sadness low and slow), so an emotion classifier trained on the
-# synthetic folder has something real to learn.
-_EMOTION_PROSODY: dict[int, tuple[float, float, float, float]] = {
-    1: (0.95, 1.25, 4.0, 0.35),
-    2: (0.90, 1.15, 3.2, 0.28),
-    3: (1.10, 1.90, 5.0, 0.55),
-    4: (0.85, 1.05, 2.8, 0.22),
-    5: (1.05, 1.80, 5.5, 0.80),
-    6: (1.30, 2.10, 5.8, 0.45),
-    7: (0.90, 1.30, 3.5, 0.45),
-    8: (1.25, 2.30, 4.5, 0.60),
-}
-
-
-def ravdess_name(
-    actor: int,
-    emotion: int,
-    statement: int,
-    repetition: int,
-    intensity: int = 1,
-    *,
-    modality: int = 3,
-    vocal_channel: int = 1,
-) -> str:
-    """A RAVDESS file name: ``MM-VV-EE-II-SS-RR-AA.wav``.
-
-    Fields: modality (03 audio-only), vocal channel (01 speech), emotion (01 neutral, 02 calm,
-    03 happy, 04 sad, 05 angry, 06 fearful, 07 disgust, 08 surprised), intensity (01 normal,
-    02 strong; neutral has no strong), statement (01 "Kids are talking by the door", 02 "Dogs
-    are sitting by the door"), repetition (01/02), actor (01-24; odd male, even female).
-
-    Examples
-    --------
-    >>> ravdess_name(actor=12, emotion=6, statement=2, repetition=1)
-    '03-01-06-01-02-01-12.wav'
-    """
-    checks = {
-        "actor": (actor, range(1, 25)),
-        "emotion": (emotion, range(1, 9)),
-        "statement": (statement, range(1, 3)),
-        "repetition": (repetition, range(1, 3)),
-        "intensity": (intensity, range(1, 3)),
-    }
-    for field, (value, allowed) in checks.items():
-        if value not in allowed:
-            msg = f"RAVDESS {field} must be in {allowed.start}..{allowed.stop - 1}, got {value}"
-            raise ValueError(msg)
-    if emotion == 1 and intensity == 2:
-        msg = "RAVDESS has no strong-intensity neutral recordings"
-        raise ValueError(msg)
-    fields = (modality, vocal_channel, emotion, intensity, statement, repetition, actor)
-    return "-".join(f"{f:02d}" for f in fields) + ".wav"
-
-
-def parse_ravdess_name(name: str) -> dict[str, int]:
-    """The fields of a RAVDESS file name (the inverse of :func:`ravdess_name`).
-
-    Examples
-    --------
-    >>> parse_ravdess_name("03-01-06-01-02-01-12.wav")["emotion"]
-    6
-    """
-    stem = Path(name).name.split(".")[0]
-    keys = ("modality", "vocal_channel", "emotion", "intensity", "statement", "repetition", "actor")
-    values = stem.split("-")
-    if len(values) != len(keys) or not all(v.isdigit() for v in values):
-        msg = f"not a RAVDESS file name: {name!r}"
-        raise ValueError(msg)
-    return dict(zip(keys, map(int, values), strict=True))
-
-
-def _ravdess_grid(seed: int) -> list[tuple[int, int, int, int, int]]:
-    # Every (actor, emotion, statement, repetition, intensity) RAVDESS has (1440), shuffled
-    # within each emotion and dealt round-robin, so any prefix is balanced across emotions.
-    rng = _rng([seed, 6])
-    by_emotion = []
-    for emotion in range(1, 9):
-        intensities = (1,) if emotion == 1 else (1, 2)
-        combos = [
-            (actor, emotion, statement, repetition, intensity)
-            for actor in range(1, 25)
-            for intensity in intensities
-            for statement in (1, 2)
-            for repetition in (1, 2)
-        ]
-        order = rng.permutation(len(combos))
-        by_emotion.append([combos[i] for i in order])
-    grid: list[tuple[int, int, int, int, int]] = []
-    for i in range(max(len(g) for g in by_emotion)):
-        grid.extend(g[i] for g in by_emotion if i < len(g))
-    return grid
-
-
-def make_ravdess_folder(
-    folder: PathLike,
-    n_files: int = 48,
-    *,
-    seed: int = 0,
-    actor_folders: bool = False,
-) -> list[Path]:
-    """Write a folder shaped like RAVDESS speech: synthetic voices under RAVDESS names.
-
-    Each file is 48 kHz mono 16-bit WAV, 2 to 4 s of :func:`voiced` audio whose pitch, tempo
-    and loudness depend on the emotion code (and the pitch on the actor: even actors are
-    female in RAVDESS, so their voices are higher), so an emotion classifier can learn from it.
-    The files cover the emotions evenly (``n_files=8`` gives one of each).
-
-    Parameters
-    ----------
-    folder
-        Created if missing.
-    n_files
-        How many files, at most 1440 (the size of the real grid).
-    seed
-        Chooses which (actor, emotion, ...) combinations, and seeds each voice.
-    actor_folders
-        Put each file in ``Actor_AA/`` as the real download does, instead of directly in
-        ``folder``.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files, in writing order.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     paths = make_ravdess_folder(d, n_files=2)
-    ...     [p.name[6:8] for p in paths]  # emotion codes
-    ['01', '02']
-    """
-    grid = _ravdess_grid(seed)
-    if not 0 <= n_files <= len(grid):
-        msg = f"n_files must be in 0..{len(grid)}, got {n_files}"
-        raise ValueError(msg)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    rate = 48000
-    paths = []
-    for actor, emotion, statement, repetition, intensity in grid[:n_files]:
-        name = ravdess_name(actor, emotion, statement, repetition, intensity)
-        file_seed = _seed_int([seed, actor, emotion, statement, repetition, intensity])
-        rng = _rng([file_seed, 7])
-        low, high, tempo, level = _EMOTION_PROSODY[emotion]
-        base = (165.0 if actor % 2 == 0 else 100.0) * rng.uniform(0.9, 1.1)
-        strong = intensity == 2
-        seconds = float(rng.uniform(2.0, 4.0))
-        data = voiced(
-            round(seconds * rate),
-            1,
-            sample_rate=rate,
-            seed=file_seed,
-            pitch=(base * low, base * high * (1.15 if strong else 1.0)),
-            syllables_per_second=tempo * (1.1 if strong else 1.0),
-            level=min(0.95, level * (1.3 if strong else 1.0)),
-        )
-        target = folder / f"Actor_{actor:02d}" if actor_folders else folder
-        target.mkdir(parents=True, exist_ok=True)
-        paths.append(write(target / name, "wav_pcm16", sample_rate=rate, data=data))
-    return paths
+def seed_int(parts: Sequence[int]) -> int:
+    """One int from several, stable across runs and platforms (``hash()`` is salted)."""
+    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])

@@ -166,10 +166,11 @@ def group_by_format(
 
 
 def make_demo_corpus(folder: str | os.PathLike[str]) -> Found:
-    """Write the demo corpus (``_corpus.make_demo_corpus``) into ``folder`` and find it."""
-    from .. import _corpus
+    """Write the demo corpus (:func:`audiodecode.bench.demo.make_demo_corpus`) into ``folder``
+    and find it."""
+    from . import demo
 
-    _corpus.make_demo_corpus(
+    demo.make_demo_corpus(
         folder, clips_per_format=DEMO_CLIPS_PER_FORMAT, long_seconds=DEMO_LONG_SECONDS
     )
     return find_files([folder])
