@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sys
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +17,7 @@ from ._resample import SOXR_TYPES, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
 from .backends import BACKENDS, open_reader
+from .errors import UnsupportedFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -25,6 +28,18 @@ __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
+
+#: Backends that may not answer a ``load``/``info`` in the current context. The librosa patch
+#: refuses FFmpeg for a path under librosa < 1.0, which reads what libsndfile cannot with
+#: audioread: the refusal makes the call fail, so that librosa gives its own answer. Knowing
+#: which backend answers takes opening the file, so the check is made here, once it is open.
+refused_backends: ContextVar[frozenset[str]] = ContextVar("refused_backends",
+                                                          default=frozenset())
+
+
+def _check_not_refused(reader_name: str, source_name: str) -> None:
+    if reader_name in refused_backends.get():
+        raise UnsupportedFormatError(source_name, "refused here", backend=reader_name)
 
 
 def _check_sr(sr: float | None) -> None:
@@ -156,6 +171,7 @@ def load(
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
     with open_source(path) as source, open_reader(source, backend) as reader:
+        _check_not_refused(reader.name, source.name)
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
@@ -216,7 +232,8 @@ def stream(
     ------
     ValueError
         A non-positive length, an ``sr`` whose block step is a fractional number of native
-        samples, a non-soxr ``res_type``, or an ``offset`` outside the audio.
+        samples (at the call for an open ``SoundFile``, whose rate is known; else at the first
+        block), a non-soxr ``res_type``, or an ``offset`` outside the audio.
 
     Examples
     --------
@@ -237,6 +254,11 @@ def stream(
         raise ValueError(msg)
     resolved_dtype = _check_dtype(dtype)
     _check_backend(backend)
+    soundfile = sys.modules.get("soundfile")
+    if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
+        # An open SoundFile knows its rate: a step that does not fit it fails now, before the
+        # caller's file has moved (so that the librosa patch can still hand the call over).
+        _check_native_step(block_length * hop_length, sr, path.samplerate)
     return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
                    fill_value, res_type, resolved_dtype, backend)
 
@@ -340,6 +362,7 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend, decoding=False) as reader:
+            _check_not_refused(reader.name, source.name)
             return AudioInfo(
                 sample_rate=reader.sample_rate,
                 channels=reader.channels,
