@@ -37,7 +37,7 @@ refused_backends: ContextVar[frozenset[str]] = ContextVar("refused_backends",
                                                           default=frozenset())
 
 
-def _check_not_refused(reader_name: str, source_name: str) -> None:
+def _refuse(reader_name: str, source_name: str) -> None:
     if reader_name in refused_backends.get():
         raise UnsupportedFormatError(source_name, "refused here", backend=reader_name)
 
@@ -171,7 +171,8 @@ def load(
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
     with open_source(path) as source, open_reader(source, backend) as reader:
-        _check_not_refused(reader.name, source.name)
+        if refused_backends.get():  # empty but where the librosa patch sets it
+            _refuse(reader.name, source.name)
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
@@ -362,7 +363,8 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend, decoding=False) as reader:
-            _check_not_refused(reader.name, source.name)
+            if refused_backends.get():
+                _refuse(reader.name, source.name)
             return AudioInfo(
                 sample_rate=reader.sample_rate,
                 channels=reader.channels,
