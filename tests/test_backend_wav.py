@@ -116,3 +116,50 @@ def test_metadata_reads_no_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert sample_reads == []
     audiodecode.load(path, sr=None)
     assert sample_reads == [44]  # one read, of the data chunk, right after the 44-byte header
+
+
+def _wide_pcm_wav(path: Path, values: np.ndarray, bits: int, sample_rate: int = 8000) -> None:
+    """PCM WAV with ``bits`` valid bits in ``ceil(bits / 8)``-byte containers, left-justified
+    (as the format requires and scipy writes them); ``values`` is ``(frames, channels)`` int64
+    holding the container's integer in its top bytes."""
+    width = (bits + 7) // 8
+    frames, channels = values.shape
+    raw = values.astype("<i8").view(np.uint8).reshape(frames, channels, 8)[:, :, 8 - width :]
+    fmt = struct.pack("<HHIIHH", 1, channels, sample_rate, sample_rate * width * channels,
+                      width * channels, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+    body += b"data" + struct.pack("<I", raw.size) + raw.tobytes()
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bits", [36, 40, 45, 48, 53, 56, 64])
+def test_wide_integer_wav_reads_as_its_integers_over_two_to_the_63(
+    tmp_path: Path, bits: int, dtype: type
+) -> None:
+    """libsndfile refuses 33- to 64-bit PCM and FFmpeg 5- to 7-byte samples; scipy writes them."""
+    width = (bits + 7) // 8
+    rng = np.random.default_rng(bits)
+    top = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (3000, 3), dtype=np.int64)
+    values = top << (64 - bits)  # left-justified: the low bits of the container are zero
+    values[:2] = [[-(1 << 63), (1 << 63) - (1 << (64 - bits)), 0], [1 << 62, -(1 << 62), 0]]
+    path = tmp_path / f"wide{bits}.wav"
+    _wide_pcm_wav(path, values, bits)
+    y, sr = audiodecode.load(path, sr=None, mono=False, dtype=dtype)
+    expected = (values.astype(np.float64) * 2.0**-63).astype(dtype).T
+    assert sr == 8000
+    np.testing.assert_array_equal(y, expected, strict=True)
+    details = audiodecode.info(path)
+    assert (details.frames, details.channels, details.bits_per_sample) == (3000, 3, bits)
+    assert details.codec == f"pcm_s{8 * width}le"
+
+
+@pytest.mark.parametrize("bits", [36, 45, 53, 64])
+def test_scipys_wide_test_files_read_as_scipy_reads_them(bits: int) -> None:
+    from scipy.io import wavfile
+    from scipy.io.tests import __file__ as scipy_tests
+
+    path = Path(scipy_tests).parent / "data" / f"test-8000Hz-le-3ch-5S-{bits}bit.wav"
+    _, integers = wavfile.read(path)  # int64, left-justified
+    y, _ = audiodecode.load(path, sr=None, mono=False, dtype=np.float64)
+    np.testing.assert_array_equal(y, integers.T * 2.0**-63, strict=True)

@@ -275,27 +275,71 @@ def _stream(
         if source.soundfile is not None:
             source.owned = False  # librosa.stream leaves a caller's SoundFile open
         with open_reader(source, backend) as reader:
-            if sr is not None:
-                _check_native_step(advance, sr, reader.sample_rate)
+            native_step = native_block_step(advance, sr, reader.sample_rate, block_length,
+                                            hop_length)
+            if _legacy_block_rule() and native_step == advance:
+                # librosa 0.11: SoundFile.blocks(blocksize=block_size, overlap=...) reads one
+                # block, then one advance at a time.
+                read_sizes = (block_size, advance)
+            else:
+                # librosa 1.0: SoundFile.blocks(blocksize=native_step, overlap=0).
+                read_sizes = (native_step, native_step)
             the_plan = plan(
                 reader, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
-                res_type=res_type, seek_at_zero=True,
+                res_type=res_type, seek_at_zero=True, read_sizes=read_sizes,
             )
             yield from _frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
                                      fill_value)
 
 
-def _check_native_step(advance: int, sr: float, sr_native: float) -> None:
-    """librosa 1.0 requires each block to advance by a whole number of native samples."""
-    if sr == sr_native:
-        return
+def native_block_step(
+    advance: int, sr: float | None, sr_native: float, block_length: int, hop_length: int
+) -> int:
+    """Native samples per block of ``advance`` target samples (librosa 1.0's rule).
+
+    librosa 1.0 requires each block to advance by a whole number of native samples; when it
+    does not, the error says which ``block_length`` and ``hop_length`` would.
+
+    Examples
+    --------
+    >>> native_block_step(40960, 16000, 44100, block_length=256, hop_length=160)
+    112896
+    """
+    if sr is None or sr == sr_native:
+        return advance
     exact = advance * sr_native / sr
-    if not math.isclose(exact, round(exact), rel_tol=1e-7, abs_tol=1e-5):
-        msg = (
-            f"Target block step of {advance} samples at {sr} results in a fractional sample "
-            f"advance at original sampling rate {sr_native}."
-        )
-        raise ValueError(msg)
+    if math.isclose(exact, round(exact), rel_tol=1e-7, abs_tol=1e-5):
+        return round(exact)
+    msg = (
+        f"Target block step of {advance} samples at {sr} results in a fractional sample "
+        f"advance at original sampling rate {sr_native}. "
+        + _whole_step_hint(sr, sr_native, block_length, hop_length)
+    )
+    raise ValueError(msg)
+
+
+def _whole_step_hint(sr: float, sr_native: float, block_length: int, hop_length: int) -> str:
+    """Which block_length or hop_length give a whole number of native samples per block."""
+    from fractions import Fraction
+
+    # block_length * hop_length * sr_native / sr is whole iff the product is a multiple of
+    # the reduced ratio's denominator.
+    denominator = (Fraction(sr_native) / Fraction(sr)).denominator
+    if denominator > 1 << 20:  # rates such as 16000.3: no block of a sensible size works
+        return "Use a target rate whose ratio to the file's rate is a simple fraction."
+
+    def nearest(current: int, unit: int) -> str:
+        below, above = current - current % unit, current - current % unit + unit
+        choices = [str(n) for n in (below, above) if n > 0]
+        return f"a multiple of {unit} (e.g. {' or '.join(choices)})"
+
+    block_unit = denominator // math.gcd(hop_length, denominator)
+    hop_unit = denominator // math.gcd(block_length, denominator)
+    return (
+        f"For a {sr_native:g} Hz file at sr={sr:g}, use a block_length that is "
+        f"{nearest(block_length, block_unit)} with hop_length={hop_length}, or a hop_length "
+        f"that is {nearest(hop_length, hop_unit)} with block_length={block_length}."
+    )
 
 
 def _frame_blocks(

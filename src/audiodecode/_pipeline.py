@@ -40,7 +40,7 @@ class Plan:
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
     __slots__ = ("downmix", "dtype", "expected_frames", "n_frames", "out_channels",
-                 "resampler", "start_frame")
+                 "read_sizes", "resampler", "start_frame")
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class Plan:
         out_channels: int,
         resampler: Resampler | None,
         dtype: np.dtype,
+        read_sizes: tuple[int, int] | None = None,
     ) -> None:
         self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
         self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
@@ -59,6 +60,11 @@ class Plan:
         self.out_channels = out_channels
         self.resampler = resampler
         self.dtype = dtype
+        # ``(first, then)``: native frames per read, each read followed by a seek to where it
+        # stopped, exactly as ``librosa.stream`` reads through ``SoundFile.blocks``. Seeking
+        # changes what libmpg123 decodes next, so stream's blocks are librosa's only if the
+        # reads are. ``None``: read as fast as possible (sequential reads, no seeks).
+        self.read_sizes = read_sizes
 
     def output_frames(self, n_read: int, sr_in: float, sr_out: float | None) -> int:
         if self.resampler is None or sr_out is None:
@@ -76,6 +82,7 @@ def plan(
     dtype: np.dtype,
     res_type: str,
     seek_at_zero: bool = False,
+    read_sizes: tuple[int, int] | None = None,
 ) -> Plan:
     """Resolve the request against the stream's rate, channels and length."""
     frames = reader.frames
@@ -96,7 +103,7 @@ def plan(
     downmix = mono and reader.channels > 1
     out_channels = 1 if mono else reader.channels
     resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
-    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype)
+    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes)
 
 
 class Run:
@@ -124,11 +131,15 @@ class Run:
         borrowed: list[np.ndarray] = []
         mix_buffer = None
         try:
+            if plan.read_sizes is not None:
+                reader.seek_after_read = True
             if into is not None:
                 buffer = into
             else:
                 block_frames = BLOCK_FRAMES
-                if plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
+                if plan.read_sizes is not None:
+                    block_frames = max(plan.read_sizes)
+                elif plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
                 block_frames = min(block_frames, max(remaining, 1))
                 buffer = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
@@ -144,13 +155,17 @@ class Run:
         reader, plan = self.reader, self.plan
         # A signal read in one block is resampled by one call, which soxr runs faster than
         # block by block; the samples are the same either way.
-        whole = plan.resampler is not None and remaining <= len(buffer)
+        whole = (plan.resampler is not None and plan.read_sizes is None
+                 and remaining <= len(buffer))
+        read_size = len(buffer) if plan.read_sizes is None else plan.read_sizes[0]
         while remaining > 0:
             if in_place:
                 # Decoding in place needs no scratch, so there is no reason to cut the read up.
                 target = buffer[self.frames_read : self.frames_read + remaining]
             else:
-                target = buffer[: min(remaining, len(buffer))]
+                target = buffer[: min(remaining, read_size)]
+                if plan.read_sizes is not None:
+                    read_size = plan.read_sizes[1]
             got = reader.readinto(target)
             if got == 0:
                 break

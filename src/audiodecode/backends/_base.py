@@ -80,6 +80,10 @@ class Reader:
     format: str
     codec: str
     bits_per_sample: int | None = None
+    # Set by the pipeline to make every ``readinto`` end with a seek to where it stopped, as
+    # ``SoundFile.read`` does (``librosa.stream``'s reads): libsndfile's MP3 decoder decodes
+    # differently after such a seek. Readers whose output a seek cannot change ignore it.
+    seek_after_read: bool = False
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         # ``decoding`` is false when only the metadata is wanted (``info``): a reader may read

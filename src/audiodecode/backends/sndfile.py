@@ -5,8 +5,16 @@ this backend produces librosa's samples by construction. Two details matter for 
 
 * ``SoundFile.read`` clips a request to ``frames - tell()``; libsndfile's decoders can
   produce a few frames more than they report (MP3), so reads here are clipped the same way.
-* Seeking changes what libsndfile's MP3 decoder returns even when the target is frame 0, so
-  the pipeline seeks exactly when librosa does; this reader never seeks on its own.
+* Seeking changes what libsndfile's MP3 decoder returns, even to the frame it is already at:
+  libmpg123 restarts without its bit reservoir (printing ``part2_3_length ... too large``)
+  and its synthesis state differs, so the samples after the seek differ in the last bits.
+  librosa reads a span with one ``SoundFile.read``, i.e. one ``sf_readf_*`` call followed by
+  one seek to where it stopped. ``SoundFile.buffer_read_into`` also seeks after *every* call,
+  so reading a whole track block by block through soundfile gives other samples than
+  librosa's one read. This reader therefore calls ``sf_readf_float``/``sf_readf_double``
+  itself and never seeks between blocks: libsndfile's decoders are sequential, so any block
+  size gives exactly the samples of one read (``tests/test_backend_sndfile.py`` checks it).
+  The pipeline seeks exactly when librosa does; this reader never seeks on its own.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import soundfile as sf
+from soundfile import _ffi, _snd  # the cffi handles soundfile itself calls libsndfile through
 
 from ..errors import CorruptAudioError
 from ._base import Decline, Reader
@@ -37,6 +46,12 @@ _CODECS = {
     "ALAC_32": ("alac", 32), "ULAW": ("pcm_mulaw", 8), "ALAW": ("pcm_alaw", 8),
 }
 
+
+# dtype name -> (libsndfile's reading function, the C pointer type it takes)
+_READ_FUNCTIONS = {
+    "float32": (_snd.sf_readf_float, "float *"),
+    "float64": (_snd.sf_readf_double, "double *"),
+}
 
 # libsndfile reports SF_COUNT_MAX (2**63 - 1) frames when a stream does not say its length.
 _UNKNOWN_LENGTH = 1 << 62
@@ -95,11 +110,21 @@ class SndfileReader(Reader):
         n = min(len(out), self.frames - self._position)
         if n <= 0:
             return 0
-        try:
-            got: int = self._file.buffer_read_into(out[:n], out.dtype.name)
-        except sf.LibsndfileError as exc:
-            raise CorruptAudioError(self.source.name, exc.error_string, self.name) from exc
+        if self._file.closed:
+            msg = "the soundfile.SoundFile was closed while it was being read"
+            raise ValueError(msg)
+        read, pointer_type = _READ_FUNCTIONS[out.dtype.name]
+        handle = self._file._file
+        # cffi releases the GIL for the call; ``out`` is C-contiguous (the Reader contract).
+        got: int = read(handle, _ffi.cast(pointer_type, out.ctypes.data), n)
+        error = _snd.sf_error(handle)
+        if error:
+            # What SoundFile.read raises at this point: librosa fails on the same file.
+            reason = _ffi.string(_snd.sf_error_number(error)).decode("utf-8", "replace")
+            raise CorruptAudioError(self.source.name, reason, self.name)
         self._position += got
+        if self.seek_after_read:
+            self.seek(self._position)
         return got
 
     def close(self) -> None:

@@ -35,6 +35,7 @@ _LAYOUTS: dict[tuple[int, int], tuple[str, str]] = {
     (_FORMAT_PCM, 16): ("<i2", "pcm_s16le"),
     (_FORMAT_PCM, 24): ("u1", "pcm_s24le"),  # unpacked by hand, three bytes a sample
     (_FORMAT_PCM, 32): ("<i4", "pcm_s32le"),
+    (_FORMAT_PCM, 64): ("<i8", "pcm_s64le"),
     (_FORMAT_FLOAT, 32): ("<f4", "pcm_f32le"),
     (_FORMAT_FLOAT, 64): ("<f8", "pcm_f64le"),
 }
@@ -142,16 +143,22 @@ class WavReader(Reader):
                 msg = "valid bits differ from container bits"
                 raise Decline(msg)
         layout = _LAYOUTS.get((format_tag, bits))
+        if layout is None and format_tag == _FORMAT_PCM and 32 < bits <= 64:
+            # 33- to 64-bit integers in 5- to 8-byte containers (scipy writes them; neither
+            # libsndfile nor FFmpeg reads 5-7 bytes). Samples are left-justified in their
+            # container, so the container's width sets the scale, as it does for 24-bit.
+            layout = ("u1", f"pcm_s{8 * ((bits + 7) // 8)}le")
         if layout is None:
             msg = f"format tag {format_tag:#06x} with {bits} bits is not plain PCM/float"
             raise Decline(msg)
-        if channels < 1 or sample_rate < 1 or block_align != channels * (bits // 8):
+        if channels < 1 or sample_rate < 1 or block_align != channels * ((bits + 7) // 8):
             msg = "inconsistent channels / block alignment"
             raise Decline(msg)
 
         self._storage_dtype = np.dtype(layout[0])
         self.codec = layout[1]
         self.bits_per_sample = bits
+        self._sample_bytes = block_align // channels
         self.sample_rate = sample_rate
         self.channels = channels
         self._block_align = block_align
@@ -201,7 +208,7 @@ class WavReader(Reader):
         if self._data is not None:
             start = self._position * block_align
             raw = self._data[start : start + n * block_align].data
-            _convert(raw, self._storage_dtype, self.bits_per_sample, flat_out[: n * channels])
+            _convert(raw, self._storage_dtype, self._sample_bytes, flat_out[: n * channels])
             self._position += n
             return n
         done = 0
@@ -221,7 +228,7 @@ class WavReader(Reader):
                 if got == 0:
                     break
                 dest = flat_out[done * channels : (done + got) * channels]
-                _convert(raw[: got * block_align], self._storage_dtype, self.bits_per_sample, dest)
+                _convert(raw[: got * block_align], self._storage_dtype, self._sample_bytes, dest)
                 done += got
                 if got < step:
                     break
@@ -274,14 +281,15 @@ def _is_chunk_id(chunk_id: bytes) -> bool:
     return _CHUNK_ID.fullmatch(chunk_id) is not None
 
 
-def _convert(raw: memoryview, storage: np.dtype, bits: int | None, dest: np.ndarray) -> None:
+def _convert(raw: memoryview, storage: np.dtype, sample_bytes: int, dest: np.ndarray) -> None:
     """Scale stored samples into ``dest`` (float32/64) exactly as libsndfile does."""
-    if bits == 24:
-        # Place the three bytes in the top of an int32 (as libsndfile does); the int32 is
-        # then scaled by 2^-31 like any other.
-        packed = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3)
-        wide = np.zeros((len(packed), 4), dtype=np.uint8)
-        wide[:, 1:] = packed
-        to_float(wide.view("<i4").reshape(-1), dest)
+    if storage.itemsize == 1 and sample_bytes > 1:
+        # 3, 5, 6 or 7 bytes a sample: place them in the top of an int32 (24-bit, as
+        # libsndfile does) or an int64, which is then scaled like any other integer.
+        wide_bytes = 4 if sample_bytes == 3 else 8
+        packed = np.frombuffer(raw, dtype=np.uint8).reshape(-1, sample_bytes)
+        wide = np.zeros((len(packed), wide_bytes), dtype=np.uint8)
+        wide[:, wide_bytes - sample_bytes :] = packed
+        to_float(wide.view(f"<i{wide_bytes}").reshape(-1), dest)
     else:
         to_float(np.frombuffer(raw, dtype=storage), dest)

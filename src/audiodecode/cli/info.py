@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
 
+    from .._info import AudioInfo
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -19,16 +21,28 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument(
+        "--exact", action="store_true",
+        help="decode files whose container only estimates the length, to count every frame",
+    )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from .. import AudioDecodeError, info
+# Printed under the listing when a length is marked: what the mark means and what to do.
+ESTIMATE_NOTE = (
+    "~ estimated: the container gives no exact length (bitrate or stream duration), so the "
+    "figure may differ from what load() returns, which is every decoded sample. "
+    "--exact decodes those files to count them."
+)
 
-    failed = False
+
+def run(args: argparse.Namespace) -> int:
+    from .. import AudioDecodeError
+
+    failed = estimated = False
     for path in args.paths:
         try:
-            details = info(path)
+            details = _read_info(path, exact=args.exact)
         except (AudioDecodeError, OSError, ValueError) as exc:
             print(f"{path}: error: {exc}", file=sys.stderr)
             failed = True
@@ -36,10 +50,29 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             record: dict[str, Any] = {"path": path, **asdict(details), "duration": details.duration}
             print(json.dumps(record))
-        else:
-            bits = f", {details.bits_per_sample}-bit" if details.bits_per_sample else ""
-            print(
-                f"{path}: {details.format}/{details.codec}{bits}, {details.sample_rate} Hz, "
-                f"{details.channels} ch, {details.duration:.3f} s ({details.frames} frames)"
-            )
+            continue
+        mark = "" if details.frames_exact else "~"
+        estimated = estimated or not details.frames_exact
+        bits = f", {details.bits_per_sample}-bit" if details.bits_per_sample else ""
+        print(
+            f"{path}: {details.format}/{details.codec}{bits}, {details.sample_rate} Hz, "
+            f"{details.channels} ch, {mark}{details.duration:.3f} s ({mark}{details.frames} frames)"
+        )
+    if estimated:
+        print(f"\n{ESTIMATE_NOTE}")
     return 1 if failed else 0
+
+
+def _read_info(path: str, *, exact: bool) -> AudioInfo:
+    from .. import info
+
+    details = info(path)
+    if not exact or details.frames_exact:
+        return details
+    from dataclasses import replace
+
+    from .._source import open_source
+    from ..backends import open_reader
+
+    with open_source(path) as source, open_reader(source, details.backend) as reader:
+        return replace(details, frames=reader.count_frames(), frames_exact=True)

@@ -1,0 +1,74 @@
+"""The public functions' own rules (``audiodecode._api``), beyond what librosa checks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import audiodecode
+from audiodecode._api import native_block_step
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_stream_example() -> str:
+    section = README.read_text().split("## Streaming: `stream`", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.mark.parametrize("sample_rate", [22050, 44100, 48000, 24000, 8000])
+def test_readme_stream_example_runs_at_common_rates(tmp_path: Path, sample_rate: int) -> None:
+    path = tmp_path / "audiobook.mp3"
+    noise = np.random.default_rng(0).uniform(-0.3, 0.3, (sample_rate * 6, 2))
+    sf.write(path, noise, sample_rate, format="MP3")
+    code = _readme_stream_example().replace('"audiobook.mp3"', repr(str(path)))
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    spectrogram = namespace["S"]
+    assert isinstance(spectrogram, np.ndarray)
+    assert spectrogram.shape[0] == 201  # n_fft=400 bins
+    assert np.any(spectrogram > 0)
+
+
+@pytest.mark.parametrize(
+    ("sr_native", "sr", "block_length", "hop_length", "advice"),
+    [
+        (22050, 16000, 256, 512, "multiple of 5 (e.g. 255 or 260) with hop_length=512"),
+        (44100, 16000, 3, 100, "multiple of 8 (e.g. 8) with hop_length=100"),
+        (44100, 16000, 3, 100, "hop_length that is a multiple of 160 (e.g. 160) with block_length=3"),
+    ],
+)
+def test_fractional_step_error_says_what_works(
+    sr_native: int, sr: int, block_length: int, hop_length: int, advice: str
+) -> None:
+    with pytest.raises(ValueError, match="fractional sample advance") as raised:
+        native_block_step(block_length * hop_length, sr, sr_native, block_length, hop_length)
+    assert advice in str(raised.value)
+
+
+@pytest.mark.parametrize(("sr_native", "sr"), [(22050, 16000), (44100, 16000), (48000, 44100),
+                                               (32000, 22050), (11025, 16000)])
+def test_suggested_block_length_is_accepted(sr_native: int, sr: int) -> None:
+    block_length, hop_length = 256, 512
+    with pytest.raises(ValueError, match="fractional") as raised:
+        native_block_step(block_length * hop_length, sr, sr_native, block_length, hop_length)
+    suggested = re.search(r"block_length that is a multiple of \d+ \(e\.g\. (\d+)",
+                          str(raised.value))
+    assert suggested is not None
+    block = int(suggested.group(1))
+    step = native_block_step(block * hop_length, sr, sr_native, block, hop_length)
+    assert step == block * hop_length * sr_native / sr
+
+
+def test_stream_refuses_an_odd_rate_ratio_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "clip.wav"
+    sf.write(path, np.zeros(22050), 22050)
+    with pytest.raises(ValueError, match="simple fraction"):
+        list(audiodecode.stream(path, block_length=4, frame_length=400, hop_length=160,
+                                sr=16000.3))

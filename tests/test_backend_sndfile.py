@@ -1,0 +1,99 @@
+"""The libsndfile reader: reads as librosa reads, whatever the block size.
+
+``SoundFile.read`` is one ``sf_readf_*`` call and a seek to where it stopped; reading a track
+block by block through soundfile seeks after every block, and libmpg123 decodes differently
+after a seek. The reader calls ``sf_readf_*`` itself, so any block size gives the samples of
+librosa's one read; ``stream`` asks for soundfile's seeks back, as ``librosa.stream`` has them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+import soundfile as sf
+from _whole_tracks import write_tracks
+
+import audiodecode
+from audiodecode._source import open_source
+from audiodecode.backends.sndfile import SndfileReader
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TRACKS = ["mp3_vbr_48k_mono", "mp3_sndfile_44k_stereo", "vorbis_44k_stereo",
+          "opus_48k_stereo", "flac_44k_stereo"]
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_tracks(tmp_path_factory.mktemp("sndfile_tracks"), TRACKS)
+
+
+def read_in_blocks(path: Path, block_frames: int, dtype: str, *, seek_after_read: bool = False,
+                   first: int | None = None) -> np.ndarray:
+    with open_source(path) as source, SndfileReader(source) as reader:
+        if seek_after_read:
+            reader.seek(0)  # librosa.stream seeks to its start even at 0 (Opus starts elsewhere)
+            reader.seek_after_read = True
+        out = np.empty((reader.frames, reader.channels), dtype)
+        done, size = 0, first or block_frames
+        while got := reader.readinto(out[done : done + size]):
+            done += got
+            size = block_frames
+        return out[:done]
+
+
+# Every track at the pipeline's and odd block sizes; one MP3 also a few frames per call.
+BLOCK_CASES = [(name, frames) for name in TRACKS for frames in (1151, 4096, 65536, 1 << 22)]
+BLOCK_CASES.append(("mp3_vbr_48k_mono", 7))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("name", "block_frames"), BLOCK_CASES,
+                         ids=[f"{name}-{frames}" for name, frames in BLOCK_CASES])
+def test_any_block_size_gives_one_soundfile_read(
+    tracks: dict[str, Path], name: str, block_frames: int, dtype: str
+) -> None:
+    with sf.SoundFile(tracks[name]) as handle:
+        expected = handle.read(dtype=dtype, always_2d=True)
+    np.testing.assert_array_equal(read_in_blocks(tracks[name], block_frames, dtype), expected,
+                                  strict=True)
+
+
+def test_soundfile_blocks_differ_on_mp3_which_is_why_the_reader_exists(
+    tracks: dict[str, Path],
+) -> None:
+    """The cause, kept as a test: soundfile's block reads are not its whole read on MP3."""
+    path = tracks["mp3_vbr_48k_mono"]
+    with sf.SoundFile(path) as handle:
+        whole = handle.read(dtype="float32")
+    with sf.SoundFile(path) as handle:
+        blocks = np.concatenate(list(handle.blocks(65536, dtype="float32")))
+    assert blocks.shape == whole.shape
+    assert not np.array_equal(blocks, whole)
+
+
+@pytest.mark.parametrize("name", TRACKS)
+def test_seek_after_read_gives_soundfile_blocks(tracks: dict[str, Path], name: str) -> None:
+    """``librosa.stream`` reads through ``SoundFile.blocks``; the reader can read the same way."""
+    block, overlap = 9000, 1500
+    with sf.SoundFile(tracks[name]) as handle:
+        handle.seek(0)
+        pieces = [b if i == 0 else b[overlap:]
+                  for i, b in enumerate(handle.blocks(block, overlap=overlap, dtype="float32",
+                                                      always_2d=True))]
+    expected = np.concatenate(pieces)
+    actual = read_in_blocks(tracks[name], block - overlap, "float32", seek_after_read=True,
+                            first=block)
+    np.testing.assert_array_equal(actual, expected, strict=True)
+
+
+def test_load_prints_nothing_from_libmpg123(
+    tracks: dict[str, Path], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Block-wise reads with seeks made libmpg123 print ``part2_3_length`` lines per load."""
+    for sr in (None, 16000):
+        audiodecode.load(tracks["mp3_sndfile_44k_stereo"], sr=sr)
+    assert capfd.readouterr().err == ""

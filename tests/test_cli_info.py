@@ -1,0 +1,72 @@
+"""``audiodecode info``: exact lengths plain, estimated ones marked and explained."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiodecode._corpus import KINDS, write
+from audiodecode.cli import main
+from audiodecode.cli.info import ESTIMATE_NOTE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("info")
+    wav = folder / "exact.wav"
+    sf.write(wav, np.zeros(16000, dtype="float32"), 16000)
+    # FLAC in Matroska: the container stores a duration, not a sample count.
+    assert KINDS["mkv_flac"].available()
+    mkv = write(folder / "estimated.mkv", "mkv_flac", sample_rate=48000, channels=1,
+                seconds=1.3)
+    return {"exact": wav, "estimated": mkv}
+
+
+def test_exact_length_is_printed_plain(files: dict[str, Path],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", str(files["exact"])]) == 0
+    out = capsys.readouterr().out
+    assert "16000 Hz, 1 ch, 1.000 s (16000 frames)" in out
+    assert "~" not in out
+
+
+def test_estimated_length_is_marked_and_explained(files: dict[str, Path],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", str(files["exact"]), str(files["estimated"])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    estimated = next(line for line in lines if line.startswith(str(files["estimated"])))
+    assert ", ~1." in estimated
+    assert "(~" in estimated
+    assert lines[-1] == ESTIMATE_NOTE
+
+
+def test_exact_option_counts_the_frames_load_returns(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import audiodecode
+
+    assert main(["info", "--exact", str(files["estimated"])]) == 0
+    out = capsys.readouterr().out
+    y, _ = audiodecode.load(files["estimated"], sr=None)
+    assert f"({len(y)} frames)" in out
+    assert "~" not in out
+
+
+def test_json_output_parses_and_says_whether_exact(files: dict[str, Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "audiodecode", "info", "--json", str(files["exact"]),
+         str(files["estimated"])],
+        capture_output=True, text=True, check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["frames_exact"] for record in records] == [True, False]
+    assert records[0]["duration"] == 1.0
