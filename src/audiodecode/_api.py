@@ -259,7 +259,8 @@ def stream(
     if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
         # An open SoundFile knows its rate: a step that does not fit it fails now, before the
         # caller's file has moved (so that the librosa patch can still hand the call over).
-        _check_native_step(block_length * hop_length, sr, path.samplerate)
+        native_block_step(block_length * hop_length, sr, path.samplerate, block_length,
+                          hop_length)
     return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
                    fill_value, res_type, resolved_dtype, backend)
 
