@@ -342,7 +342,7 @@ def test_features_under_the_patch_are_identical(files, spy, kind):
 
 
 @pytest.mark.skipif(LIBROSA_MAJOR < 1, reason="librosa 0.11 reads such a path with audioread: "
-                    "test_a_path_only_ffmpeg_reads_is_librosa_0_11s_to_read")
+                    "test_a_path_libsndfile_cannot_read_is_librosa_0_11s_to_read")
 def test_a_file_only_ffmpeg_reads_loads_without_warnings(files, spy):
     # librosa 1.0 cannot read it. Patched, it decodes in-process (filterwarnings=error: any
     # warning fails this test).
@@ -364,20 +364,35 @@ def test_a_file_object_only_ffmpeg_reads_is_decoded_by_audiodecode(files, spy):
     assert_same_load((y, sr), audiodecode.load(io.BytesIO(data), sr=16000))
 
 
+@pytest.fixture(scope="module")
+def wav_int64(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """64-bit integer PCM: audiodecode's WAV reader reads it, libsndfile does not."""
+    from scipy.io import wavfile
+
+    path = tmp_path_factory.mktemp("wide") / "int64.wav"
+    rng = np.random.default_rng(5)
+    wavfile.write(path, 22050, (rng.uniform(-0.5, 0.5, 22050) * 2.0**63).astype(np.int64))
+    return path
+
+
 @pytest.mark.skipif(LIBROSA_MAJOR >= 1, reason="librosa 1.0 has no audioread fallback: such a "
                     "path is audiodecode's to read, test_a_file_only_ffmpeg_reads_loads_...")
 @pytest.mark.parametrize("as_str", [False, True], ids=["Path", "str"])
+@pytest.mark.parametrize("kind", ["m4a_aac", "wav_int64"])
 @pytest.mark.parametrize(("name", "kwargs", "api_calls"), [
     ("load", {"sr": 16000}, ["load"]),
     ("get_duration", {}, ["info"]),
     ("get_samplerate", {}, ["get_samplerate", "info"]),
 ], ids=["load", "get_duration", "get_samplerate"])
-def test_a_path_only_ffmpeg_reads_is_librosa_0_11s_to_read(files, spy, as_str, name, kwargs,
-                                                            api_calls):
+def test_a_path_libsndfile_cannot_read_is_librosa_0_11s_to_read(
+    files, wav_int64, spy, as_str, kind, name, kwargs, api_calls
+):
     # librosa 0.11 hands a path libsndfile cannot read to audioread (the ffmpeg program, when
     # there is one), warning that it does; its own test_load_force_audioread checks the
-    # warning. That answer, or its failure without ffmpeg, is librosa's to give.
-    path = str(files["m4a_aac"]) if as_str else files["m4a_aac"]
+    # warning. That answer, or its failure without ffmpeg, is librosa's to give, whether
+    # FFmpeg (m4a) or audiodecode's WAV reader (64-bit integers) would read the file.
+    path = wav_int64 if kind == "wav_int64" else files[kind]
+    path = str(path) if as_str else path
     if name == "get_duration":
         args, kwargs = (), {"path": path}
     else:
@@ -389,8 +404,9 @@ def test_a_path_only_ffmpeg_reads_is_librosa_0_11s_to_read(files, spy, as_str, n
     compat.patch_librosa(verbose=False)
     assert_same_outcome(outcome(call, name, args, kwargs), expected)
     assert any("audioread" in message for _, message in expected[1])
-    assert spy == api_calls  # audiodecode opened it, found that only FFmpeg reads it, gave it back
-    assert _api.refused_backends.get() == frozenset()  # the refusal ended with the call
+    assert spy == api_calls  # audiodecode opened it, found libsndfile does not read it, gave it back
+    assert _api.libsndfile_only.get() is False  # the refusal ended with the call
+    assert audiodecode.load(path, sr=None)[0].size  # and audiodecode itself still reads it
 
 
 # --- calls that librosa answers --------------------------------------------------------------

@@ -24,22 +24,33 @@ if TYPE_CHECKING:
 
     from numpy.typing import DTypeLike
 
+    from .backends import Reader
+
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
 
-#: Backends that may not answer a ``load``/``info`` in the current context. The librosa patch
-#: refuses FFmpeg for a path under librosa < 1.0, which reads what libsndfile cannot with
-#: audioread: the refusal makes the call fail, so that librosa gives its own answer. Knowing
-#: which backend answers takes opening the file, so the check is made here, once it is open.
-refused_backends: ContextVar[frozenset[str]] = ContextVar("refused_backends",
-                                                          default=frozenset())
+#: Where true, ``load`` and ``info`` refuse a file that libsndfile does not read. The librosa
+#: patch sets it for a path under librosa < 1.0, which reads such a file with audioread: the
+#: refusal sends the call to librosa, for its own answer. Which decoder answers is known only
+#: once the file is open, so the check is made here.
+libsndfile_only: ContextVar[bool] = ContextVar("libsndfile_only", default=False)
+
+# What the wav backend reads and libsndfile reads too (libsndfile refuses integer PCM wider
+# than 32 bits, which the wav backend reads).
+_LIBSNDFILE_WAV_CODECS = frozenset({
+    "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le",
+})
 
 
-def _refuse(reader_name: str, source_name: str) -> None:
-    if reader_name in refused_backends.get():
-        raise UnsupportedFormatError(source_name, "refused here", backend=reader_name)
+def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
+    if reader.name == "sndfile" or (
+        reader.name == "wav" and reader.codec in _LIBSNDFILE_WAV_CODECS
+    ):
+        return
+    raise UnsupportedFormatError(source_name, "libsndfile does not read it, and only its "
+                                 "answer is wanted here", backend=reader.name)
 
 
 def _check_sr(sr: float | None) -> None:
@@ -171,8 +182,8 @@ def load(
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
     with open_source(path) as source, open_reader(source, backend) as reader:
-        if refused_backends.get():  # empty but where the librosa patch sets it
-            _refuse(reader.name, source.name)
+        if libsndfile_only.get():  # false but where the librosa patch sets it
+            _refuse_unless_libsndfile(reader, source.name)
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
@@ -408,8 +419,8 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend, decoding=False) as reader:
-            if refused_backends.get():
-                _refuse(reader.name, source.name)
+            if libsndfile_only.get():
+                _refuse_unless_libsndfile(reader, source.name)
             return AudioInfo(
                 sample_rate=reader.sample_rate,
                 channels=reader.channels,

@@ -31,7 +31,7 @@ call                                                    answered by
 ``load`` with an unknown ``res_type``                   librosa (and its ``ParameterError``)
 ``load`` of an ``audioread`` object (librosa 0.11)      librosa
 ``load``, ``get_duration``, ``get_samplerate`` of a     librosa (0.11 reads it with audioread,
-path that only FFmpeg reads, on librosa < 1.0           and warns that it does)
+path libsndfile cannot read, on librosa < 1.0           and warns that it does)
 ``load``/``stream`` with a negative ``offset``,         librosa (0.11 seeks before the start
 on librosa < 1.0                                        and fails; 1.0 counts from the end)
 ``stream`` with ``duration=0`` on librosa < 1.0         librosa (0.11 reads it as "to the end")
@@ -56,11 +56,12 @@ propagates instead.) The ``audiodecode.compat`` logger says at DEBUG level which
 back, and why.
 
 One difference is deliberate: where librosa has no answer, audiodecode may give one. For a
-file libsndfile cannot read (AAC/M4A, WMA, video...) librosa 1.0 raises, and so do librosa
-0.11's ``stream`` and its ``load`` of anything but a path. Patched, those calls decode
-in-process through FFmpeg's libraries (PyAV) at full precision. A *path* that librosa 0.11
-hands to audioread (which runs the ``ffmpeg`` program and returns 16-bit samples, with a
-warning) still goes to librosa: that answer is librosa's own.
+file libsndfile cannot read (AAC/M4A, WMA, video, integer WAV wider than 32 bits...) librosa
+1.0 raises, and so do librosa 0.11's ``stream`` and its ``load`` of anything but a path.
+Patched, those calls decode in-process (through FFmpeg's libraries, PyAV, or audiodecode's
+WAV reader) at full precision. A *path* that librosa 0.11 hands to audioread (which runs the
+``ffmpeg`` program and returns 16-bit samples, with a warning) still goes to librosa: that
+answer is librosa's own.
 
 Limits of the rebinding
 -----------------------
@@ -525,28 +526,26 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
     return _answer_or_defer("load", path, answer, call_librosa)
 
 
-_FFMPEG = frozenset({"pyav"})
-
-
 def _as_librosa_reads(path: Any, answer: Callable[[], Any]) -> Callable[[], Any]:
     """``answer``, made to fail where librosa < 1.0 would read ``path`` with audioread.
 
-    librosa 0.11 gives a path that libsndfile cannot read (AAC, WMA, video...) to audioread,
-    with a warning: that answer is librosa's to give, not FFmpeg's. Which backend would answer
-    is known only once the file is open, so audiodecode is asked to refuse FFmpeg, and its
-    refusal sends the call to librosa (:func:`_answer_or_defer`).
+    librosa 0.11 gives a path that libsndfile cannot read (AAC, WMA, video, integer WAV wider
+    than 32 bits...) to audioread, with a warning: that answer is librosa's to give, not
+    FFmpeg's or audiodecode's WAV reader's. Which decoder answers is known only once the file
+    is open, so audiodecode is asked to refuse what libsndfile does not read, and its refusal
+    sends the call to librosa (:func:`_answer_or_defer`).
     """
     if not (_STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
         return answer
 
-    def refusing_ffmpeg() -> Any:
-        token = _api.refused_backends.set(_FFMPEG)
+    def libsndfile_only() -> Any:
+        token = _api.libsndfile_only.set(True)
         try:
             return answer()
         finally:
-            _api.refused_backends.reset(token)
+            _api.libsndfile_only.reset(token)
 
-    return refusing_ffmpeg
+    return libsndfile_only
 
 
 def _negative(offset: Any) -> bool:
