@@ -28,7 +28,7 @@ from ._version import __version__
 from .errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
 
 if TYPE_CHECKING:
-    from . import compat
+    from . import cache, compat
     from .batch import imap, load_batch
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "CorruptAudioError",
     "UnsupportedFormatError",
     "__version__",
+    "cache",
     "compat",
     "get_duration",
     "get_samplerate",
@@ -49,7 +50,7 @@ __all__ = [
 
 # Submodules with optional dependencies, and the batch functions (concurrent.futures costs
 # import time), resolve on first attribute access (PEP 562).
-_LAZY_SUBMODULES = frozenset({"compat", "batch", "torch", "ray", "cli"})
+_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli"})
 _LAZY_FUNCTIONS = {"load_batch": "batch", "imap": "batch"}
 
 

@@ -16,8 +16,7 @@ from ._pipeline import Plan, Run, decode, plan
 from ._resample import SOXR_TYPES, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
-from .backends import BACKENDS, open_reader
-from .errors import UnsupportedFormatError
+from .backends import BACKENDS, decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -25,17 +24,31 @@ if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
     from .backends import Reader
+    from .cache import DecodeCache
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
 
+# The decode cache (audiodecode.cache): None while off, so that load pays one global lookup.
+# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() set this at run time.
+_cache: DecodeCache | None = None
+if os.environ.get("AUDIODECODE_CACHE_DIR"):
+    from .cache import _from_environment
+
+    _cache = _from_environment()
+
 #: Where true, ``load`` and ``info`` refuse a file that libsndfile does not read. The librosa
 #: patch sets it for a path under librosa < 1.0, which reads such a file with audioread: the
 #: refusal sends the call to librosa, for its own answer. Which decoder answers is known only
 #: once the file is open, so the check is made here.
 libsndfile_only: ContextVar[bool] = ContextVar("libsndfile_only", default=False)
+
+
+class _NotLibsndfiles(Exception):  # noqa: N818 - a refusal, not an error any caller sees
+    """Raised under ``libsndfile_only``; not an AudioDecodeError, so that no other backend is
+    tried (the librosa patch catches it and calls librosa)."""
 
 # What the wav backend reads and libsndfile reads too (libsndfile refuses integer PCM wider
 # than 32 bits, which the wav backend reads).
@@ -49,8 +62,8 @@ def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
         reader.name == "wav" and reader.codec in _LIBSNDFILE_WAV_CODECS
     ):
         return
-    raise UnsupportedFormatError(source_name, "libsndfile does not read it, and only its "
-                                 "answer is wanted here", backend=reader.name)
+    msg = f"{source_name}: read by {reader.name}, not libsndfile"
+    raise _NotLibsndfiles(msg)
 
 
 def _check_sr(sr: float | None) -> None:
@@ -181,15 +194,31 @@ def load(
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
-    with open_source(path) as source, open_reader(source, backend) as reader:
-        if libsndfile_only.get():  # false but where the librosa patch sets it
+    refusing = libsndfile_only.get()  # false but where the librosa patch sets it
+    entry = None
+    if _cache is not None and isinstance(path, (str, os.PathLike)):
+        # Under the refusal only libsndfile's answers are written: they are kept apart.
+        key_backend = f"{backend or '-'}:libsndfile-only" if refusing else backend
+        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type,
+                             key_backend)
+        hit = entry.read(sr) if entry is not None else None
+        if hit is not None:
+            return hit
+
+    def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
+        if refusing:
             _refuse_unless_libsndfile(reader, source.name)
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
         )
-        y = decode(reader, the_plan, sr)
-        return y, (reader.sample_rate if sr is None else sr)
+        return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
+
+    with open_source(path) as source:
+        y, sr_out = decode_with_fallback(source, backend, decode_all)
+    if entry is not None:
+        entry.write(y, sr_out)
+    return y, sr_out
 
 
 def stream(

@@ -1,8 +1,9 @@
 """Backend readers and the choice between them.
 
 The container is recognised from its first bytes (``_source.sniff``), never from the file name,
-and mapped to an ordered list of backends. Each backend either reads the file or declines, and
-the next one is tried:
+and mapped to an ordered list of backends. Each backend either reads the file or declines (or
+fails on it), and the next one is tried; ``decode_with_fallback`` also moves on when a backend
+that opened the file fails to decode it:
 
 * ``wav``: numpy fast path for PCM/float RIFF and RF64 WAV;
 * ``sndfile``: libsndfile, librosa's own decoder, for everything it reads;
@@ -13,16 +14,20 @@ Each module imports its library itself, so a WAV load never imports av (or sound
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .._source import sniff
 from ..errors import AudioDecodeError, UnsupportedFormatError
 from ._base import Decline, Reader
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from .._source import Source
 
-__all__ = ["BACKENDS", "Decline", "Reader", "open_reader"]
+__all__ = ["BACKENDS", "Decline", "Reader", "decode_with_fallback", "open_reader"]
+
+T = TypeVar("T")
 
 BACKENDS = ("wav", "sndfile", "pyav")
 
@@ -90,16 +95,68 @@ def open_reader(source: Source, backend: str | None = None, *, decoding: bool = 
     UnsupportedFormatError
         Every backend declined (not audio, or a codec none of them has).
     AudioDecodeError
-        A backend recognised the data but found it broken.
+        Every backend declined or failed, and one recognised the data but found it broken;
+        the message gives each backend's reason.
     """
+    failures: list[tuple[str, Exception]] = []
+    for reader in _open_each(source, backend, decoding, failures):
+        return reader
+    raise _every_backend_failed(source, failures)
+
+
+def decode_with_fallback(
+    source: Source, backend: str | None, decode: Callable[[Reader], T]
+) -> T:
+    """Run ``decode(reader)`` on the first backend that opens *and decodes* ``source``.
+
+    A backend that claims a file but fails on its samples (libsndfile on a stream it calls
+    malformed, say) is closed and the next one in the order decodes from the start, so a file
+    that FFmpeg reads is read. ``decode`` must not have handed anything out before it raises.
+    With ``backend`` given there is no other backend to try.
+
+    Raises
+    ------
+    AudioDecodeError
+        Every backend failed; the message gives each one's reason.
+    """
+    failures: list[tuple[str, Exception]] = []
+    for reader in _open_each(source, backend, True, failures):
+        with reader:
+            try:
+                return decode(reader)
+            except AudioDecodeError as exc:
+                failures.append((reader.name, exc))
+    raise _every_backend_failed(source, failures)
+
+
+def _open_each(
+    source: Source, backend: str | None, decoding: bool, failures: list[tuple[str, Exception]]
+) -> Iterator[Reader]:
+    """Open each backend in turn (best first), recording why the others did not open."""
     if source.soundfile is None and not source.head():
         raise UnsupportedFormatError(source.name, "the file is empty")
-    reasons = []
     for name in backend_order(source, backend):
+        if failures and source.fileobj is not None:
+            source.fileobj.seek(0)  # the previous backend may have read anywhere
         try:
-            return _reader_class(name)(source, decoding=decoding)
-        except Decline as exc:  # noqa: PERF203 - trying each backend in turn is the point
-            reasons.append(f"{name}: {exc}")
-        except AudioDecodeError:
-            raise
-    raise UnsupportedFormatError(source.name, "not a readable audio file (" + "; ".join(reasons) + ")")
+            reader = _reader_class(name)(source, decoding=decoding)
+        except (Decline, AudioDecodeError) as exc:  # noqa: PERF203 - trying each in turn
+            failures.append((name, exc))
+            continue
+        yield reader
+
+
+def _every_backend_failed(source: Source, failures: list[tuple[str, Exception]]) -> Exception:
+    errors = [exc for _, exc in failures if isinstance(exc, AudioDecodeError)]
+    if len(failures) == 1 and errors:
+        return errors[0]  # one backend was asked: its own error, unchanged
+    reasons = "; ".join(
+        f"{name}: {exc.reason if isinstance(exc, AudioDecodeError) else exc}"
+        for name, exc in failures
+    )
+    if not errors:
+        return UnsupportedFormatError(source.name, f"not a readable audio file ({reasons})")
+    # The first backend that recognised the data says what kind of failure it is.
+    error = type(errors[0])(source.name, reasons)
+    error.__cause__ = errors[0]
+    return error

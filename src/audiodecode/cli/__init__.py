@@ -1,4 +1,5 @@
-"""The ``audiodecode`` command line: ``bench`` (the main job), ``run`` and ``info``.
+"""The ``audiodecode`` command line: ``bench`` (the main job), ``run``, ``info``, ``decode``
+and ``cache``.
 
 Each subcommand lives in its own module with two functions: ``add_parser(subparsers)``
 registers it, and the parser's ``func`` runs it and returns the exit code. Modules import
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``audiodecode`` argument parser with every subcommand registered."""
-    from . import bench, info, run
+    from . import bench, cache, decode, info, run
 
     parser = argparse.ArgumentParser(
         prog="audiodecode",
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"audiodecode {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (bench, run, info):
+    for module in (bench, run, info, decode, cache):
         module.add_parser(subparsers)
     return parser
 
