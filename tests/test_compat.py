@@ -409,6 +409,25 @@ def test_a_path_libsndfile_cannot_read_is_librosa_0_11s_to_read(
     assert audiodecode.load(path, sr=None)[0].size  # and audiodecode itself still reads it
 
 
+@pytest.mark.skipif(LIBROSA_MAJOR >= 1, reason="librosa 1.0 has no audioread fallback")
+def test_a_cached_ffmpeg_decode_does_not_answer_for_librosa_0_11(files, spy, tmp_path):
+    from audiodecode import cache
+
+    path = files["m4a_aac"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # audioread's first use warns about its own imports
+        ORIGINALS["load"](path, sr=16000)
+    expected = outcome(librosa.load, path, sr=16000)
+    cache.enable(tmp_path / "cache")
+    try:
+        audiodecode.load(path, sr=16000)  # FFmpeg's decode, now in the cache
+        compat.patch_librosa(verbose=False)
+        assert_same_outcome(outcome(librosa.load, path, sr=16000), expected)
+    finally:
+        cache.disable()
+    assert spy == ["load"]
+
+
 # --- calls that librosa answers --------------------------------------------------------------
 
 
