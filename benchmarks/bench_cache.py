@@ -42,7 +42,7 @@ import numpy as np
 
 import audiodecode
 from audiodecode import _corpus, cache
-from audiodecode._bench import machine_info
+from audiodecode.bench import machine_info
 
 if TYPE_CHECKING:
     from collections.abc import Callable

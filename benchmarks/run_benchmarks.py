@@ -1,6 +1,6 @@
 """Run the fixed benchmark suite and write BENCHMARKS.md.
 
-The measuring is done by the engine of ``audiodecode bench`` (``audiodecode._bench``): this
+The measuring is done by the engine of ``audiodecode bench`` (``audiodecode.bench``): this
 script only fixes the corpus, the groups and their settings, and checks the figures against
 the project's targets. Every ratio comes from one interleaved run.
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiodecode import _bench, _corpus
+from audiodecode import _corpus, bench
 
 # ------------------------------------------------------------------------------------------
 # The corpus: (key, files) for each kind of file, generated deterministically.
@@ -156,7 +156,7 @@ TARGETS = [
 ]
 
 
-def check_targets(report: _bench.Report, keys: dict[str, str],
+def check_targets(report: bench.Report, keys: dict[str, str],
                   legacy: dict[str, Any] | None) -> list[list[str]]:
     """One row per target: what, the figure, met or not."""
     rows = []
@@ -184,7 +184,7 @@ def check_targets(report: _bench.Report, keys: dict[str, str],
     return rows
 
 
-def _fallback_row(report: _bench.Report, keys: dict[str, str],
+def _fallback_row(report: bench.Report, keys: dict[str, str],
                   legacy: dict[str, Any] | None) -> list[str]:
     text = "M4A (AAC): >= 15x faster than librosa 0.11's ffmpeg subprocess fallback"
     if shutil.which("ffmpeg") is None:
@@ -207,7 +207,7 @@ def _fallback_row(report: _bench.Report, keys: dict[str, str],
             "met" if speedup >= 15 else "NOT MET"]
 
 
-def _cold_start_rows(report: _bench.Report, librosa_version: str) -> list[list[str]]:
+def _cold_start_rows(report: bench.Report, librosa_version: str) -> list[list[str]]:
     cold = report.cold_start
     if cold is None:
         return [["cold start", "not measured", "-"]]
@@ -231,7 +231,7 @@ def _cold_start_rows(report: _bench.Report, librosa_version: str) -> list[list[s
     return rows
 
 
-def _memory_row(report: _bench.Report) -> list[str]:
+def _memory_row(report: bench.Report) -> list[str]:
     text = "10-min WAV, sr=16000 mono: peak RSS above baseline <= 1.5x output + 20 MiB"
     memory = report.memory
     row = next((r for r in memory.rows if r["sr"] == 16000 and r["mono"]), None) if memory \
@@ -249,7 +249,7 @@ def _memory_row(report: _bench.Report) -> list[str]:
 # BENCHMARKS.md
 
 
-def render(report: _bench.Report, targets: list[list[str]], command: str,
+def render(report: bench.Report, targets: list[list[str]], command: str,
            legacy: dict[str, Any] | None, seconds: float) -> str:
     machine = report.machine
     versions = ", ".join(s.label for s in report.loaders if s.available)
@@ -299,20 +299,20 @@ def render(report: _bench.Report, targets: list[list[str]], command: str,
         ("Median milliseconds per file; in brackets, how many times faster audiodecode is "
          "(above 1: audiodecode is faster)."),
         "",
-        _bench.summary_table(report),
+        bench.summary_table(report),
         "",
     ]
     if report.cold_start is not None:
-        parts += ["## Cold start", "", _bench.format_cold_start(report.cold_start, labels), ""]
+        parts += ["## Cold start", "", bench.format_cold_start(report.cold_start, labels), ""]
     if report.memory is not None:
-        parts += ["## Peak memory", "", _bench.format_memory(report.memory, labels), "",
+        parts += ["## Peak memory", "", bench.format_memory(report.memory, labels), "",
                   f"Method: {report.memory.method}.", ""]
     parts += [
         "## Targets",
         "",
         f"{met} of {len(targets)} met" + (f"; not met: {'; '.join(missed)}." if missed else "."),
         "",
-        _bench.table(["target", "figure", "status"], targets),
+        bench.table(["target", "figure", "status"], targets),
         "",
     ]
     if report.unreadable:
@@ -346,18 +346,18 @@ def main(argv: list[str] | None = None) -> int:
         keys = {key: title for key, (title, *_rest) in GROUPS.items()}
         selected = args.only or list(GROUPS)
         groups = [
-            _bench.Group.from_paths(GROUPS[key][0], files[GROUPS[key][1]], sr=GROUPS[key][2],
+            bench.Group.from_paths(GROUPS[key][0], files[GROUPS[key][1]], sr=GROUPS[key][2],
                                     mono=GROUPS[key][3])
             for key in selected
         ]
         children = not args.no_children
         started = time.perf_counter()
-        loaders, statuses = _bench.resolve_loaders()
-        report = _bench.benchmark(
+        loaders, statuses = bench.resolve_loaders()
+        report = bench.benchmark(
             groups, loaders=loaders, statuses=statuses, iterations=args.iterations,
-            cold_start=_bench.ColdStartSpec(path=files["speech"][0], sr=None, mono=True,
+            cold_start=bench.ColdStartSpec(path=files["speech"][0], sr=None, mono=True,
                                             repeats=args.cold_starts) if children else None,
-            memory=_bench.MemorySpec(path=files["long"][0],
+            memory=bench.MemorySpec(path=files["long"][0],
                                      settings=((16000, True), (None, True))) if children
             else None,
             progress=True,
@@ -370,10 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"report": report.to_dict(), "legacy": legacy},
                                         indent=1))
-    print(_bench.summary_table(report))
+    print(bench.summary_table(report))
     targets = check_targets(report, keys, legacy)
     print()
-    print(_bench.table(["target", "figure", "status"], targets))
+    print(bench.table(["target", "figure", "status"], targets))
     if args.write:
         command = " ".join(["python", *sys.argv]) if argv is None else " ".join(argv)
         # Sections measured by other scripts (batch loading, the example) follow a marker and

@@ -17,7 +17,7 @@ import librosa
 import numpy as np
 import pytest
 
-from audiodecode import _bench, _corpus, info
+from audiodecode import _corpus, bench, info
 from audiodecode.cli import main
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def test_prints_one_table_per_format_with_a_row_per_loader(folder, capsys):
     assert code == 0
     for name in {group_name(path) for path in audio_files(folder)}:
         assert f"\n{name}, " in out
-    _, statuses = _bench.resolve_loaders()
+    _, statuses = bench.resolve_loaders()
     for status in statuses:
         if status.available:
             assert f"| {status.label} " in out
@@ -277,8 +277,8 @@ def test_without_rich_there_is_no_bar_but_the_same_report(folder, capsys, monkey
 
 
 def test_without_paths_it_benchmarks_a_generated_demo_corpus(capsys, monkeypatch):
-    monkeypatch.setattr(_bench, "DEMO_CLIPS_PER_FORMAT", 1)
-    monkeypatch.setattr(_bench, "DEMO_LONG_SECONDS", 1.0)
+    monkeypatch.setattr(bench.discovery, "DEMO_CLIPS_PER_FORMAT", 1)
+    monkeypatch.setattr(bench.discovery, "DEMO_LONG_SECONDS", 1.0)
     code, report = bench_json(capsys)
 
     assert code == 0
@@ -332,7 +332,7 @@ LOSSLESS_LOADERS = {"soundfile", "pyav", "numpy_floor"}
 def test_every_loader_does_the_same_work_as_librosa(folder, sr, mono):
     path = str(folder / "music.wav")
     expected, expected_sr = librosa.load(path, sr=sr, mono=mono)
-    loaders, _ = _bench.resolve_loaders()
+    loaders, _ = bench.resolve_loaders()
     for loader in loaders:
         if loader.name == "librosa":
             continue
@@ -344,3 +344,52 @@ def test_every_loader_does_the_same_work_as_librosa(folder, sr, mono):
             np.testing.assert_array_equal(y, expected, err_msg=loader.name)
         else:  # another decoder's scaling (pedalboard) or soxr on different input blocks
             np.testing.assert_allclose(y, expected, atol=1e-4, err_msg=loader.name)
+
+
+def test_cache_option_adds_a_warm_cache_row_with_librosas_arrays(folder, capsys):
+    code, report = bench_json(capsys, str(folder / "music.wav"), "--cache", "--loaders",
+                              "librosa")
+    assert code == 0
+    assert "AUDIODECODE_BENCH_CACHE_DIR" not in os.environ  # the folder was the run's own
+    (group,) = report["groups"]
+    assert set(group["loaders"]) == {"audiodecode", "audiodecode_cached", "librosa"}
+    warm = group["loaders"]["audiodecode_cached"]
+    assert warm["files_read"] == group["files"]
+    assert warm["parity"]["identical"] == group["files"]
+    assert report["loaders"]["audiodecode_cached"]["available"]
+
+
+def test_without_the_cache_option_no_warm_cache_row(folder, capsys):
+    _, report = bench_json(capsys, str(folder / "music.wav"), "--loaders", "librosa")
+    assert "audiodecode_cached" not in report["groups"][0]["loaders"]
+
+
+def test_cache_row_is_labelled_and_says_how_much_faster_than_decoding(folder, capsys):
+    code = exit_code(["bench", str(folder / "music.wav"), "--cache", "--loaders", "librosa",
+                      "--iterations", "1", "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("| audiodecode")]
+    row = next(line for line in rows if "warm cache" in line)
+    assert "identical" in row
+    assert "faster than decoding" in row
+
+
+@pytest.mark.parametrize("loader", ["soundfile", "audiodecode"])
+def test_a_cold_start_child_imports_what_its_loader_imports(folder, loader):
+    """The child runs the loader's own function from a file run by path, so a peer's cold
+    start never includes importing audiodecode."""
+    import subprocess
+    import sys
+
+    from audiodecode.bench import children
+
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", children._RUN_CHILD, "cold", loader,
+         str(folder / "music.wav"), "native", "mono"],
+        capture_output=True, text=True, check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert loader in imported
+    assert ("audiodecode" in imported) == (loader == "audiodecode")

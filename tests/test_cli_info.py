@@ -70,3 +70,23 @@ def test_json_output_parses_and_says_whether_exact(files: dict[str, Path]) -> No
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [record["frames_exact"] for record in records] == [True, False]
     assert records[0]["duration"] == 1.0
+
+
+def test_a_cut_mp3_is_marked_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A truncated download: the Xing header still promises the whole track's frames."""
+    import audiodecode
+
+    whole = tmp_path / "whole.mp3"
+    sf.write(whole, np.random.default_rng(0).uniform(-0.5, 0.5, (44100 * 4, 2)), 44100,
+             format="MP3")
+    cut = tmp_path / "cut.mp3"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    assert audiodecode.info(whole).frames_exact
+    assert not audiodecode.info(cut).frames_exact
+    assert main(["info", str(cut)]) == 0
+    assert "~4.000 s" in capsys.readouterr().out
+    assert main(["info", "--exact", str(cut)]) == 0
+    y, _ = audiodecode.load(cut, sr=None)
+    assert 0 < len(y) < 44100 * 3
+    assert f"({len(y)} frames)" in capsys.readouterr().out

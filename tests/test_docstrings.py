@@ -11,10 +11,12 @@ import pytest
 MODULES = [
     "audiodecode._api", "audiodecode._info", "audiodecode._span", "audiodecode._source",
     "audiodecode._resample", "audiodecode._pipeline", "audiodecode.errors",
-    "audiodecode._corpus", "audiodecode._bench", "audiodecode.batch", "audiodecode.compat",
+    "audiodecode._corpus", "audiodecode.batch", "audiodecode.compat",
     "audiodecode.torch", "audiodecode.ray", "audiodecode.cli", "audiodecode.cache",
     "audiodecode.backends", "audiodecode.backends.wav", "audiodecode.backends.sndfile",
-    "audiodecode.backends.pyav",
+    "audiodecode.backends.pyav", "audiodecode.bench", "audiodecode.bench.loaders",
+    "audiodecode.bench.discovery", "audiodecode.bench.engine", "audiodecode.bench.report",
+    "audiodecode.bench.results", "audiodecode.bench.children", "audiodecode.bench.plot",
 ]
 
 # Integrations whose examples need their optional extra: without it there is nothing to run

@@ -22,10 +22,17 @@ from __future__ import annotations
 import os as _os
 from typing import TYPE_CHECKING, Any
 
-from ._api import get_duration, get_samplerate, info, load, stream
+from ._api import get_duration, get_samplerate, info, load, set_max_duration, stream
 from ._info import AudioInfo
 from ._version import __version__
-from .errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
+from .errors import (
+    AudioDecodeError,
+    AudioTooLargeError,
+    CorruptAudioError,
+    DecodeTimeoutError,
+    NotRegularFileError,
+    UnsupportedFormatError,
+)
 
 if TYPE_CHECKING:
     from . import cache, compat
@@ -34,7 +41,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AudioDecodeError",
     "AudioInfo",
+    "AudioTooLargeError",
     "CorruptAudioError",
+    "DecodeTimeoutError",
+    "NotRegularFileError",
     "UnsupportedFormatError",
     "__version__",
     "cache",
@@ -45,12 +55,13 @@ __all__ = [
     "info",
     "load",
     "load_batch",
+    "set_max_duration",
     "stream",
 ]
 
 # Submodules with optional dependencies, and the batch functions (concurrent.futures costs
 # import time), resolve on first attribute access (PEP 562).
-_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli"})
+_LAZY_SUBMODULES = frozenset({"compat", "batch", "cache", "torch", "ray", "cli", "bench"})
 _LAZY_FUNCTIONS = {"load_batch": "batch", "imap": "batch"}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._info import AudioInfo
 from ._pipeline import Plan, Run, decode, plan
-from ._resample import SOXR_TYPES, check_res_type
+from ._resample import SOXR_TYPES, SR_MAX, SR_MIN, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
 from .backends import BACKENDS, decode_with_fallback, open_reader
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .backends import Reader
     from .cache import DecodeCache
 
-__all__ = ["get_duration", "get_samplerate", "info", "load", "stream"]
+__all__ = ["get_duration", "get_samplerate", "info", "load", "set_max_duration", "stream"]
 
 # Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
 _LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
@@ -66,9 +66,49 @@ def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
     raise _NotLibsndfiles(msg)
 
 
+#: The default ``max_duration`` of :func:`load`, in seconds (24 hours); see
+#: :func:`set_max_duration`.
+MAX_DURATION = 24 * 3600.0
+
+
+def set_max_duration(seconds: float) -> float:
+    """Set the default ``max_duration`` of :func:`load` for the process; return the old one.
+
+    ``load`` refuses audio longer than this (:class:`~audiodecode.AudioTooLargeError`) unless
+    called with its own ``max_duration``. The limit guards against files whose few bytes
+    decode to hours of samples (a header claiming 1 Hz, FLAC or Opus silence); it is a
+    duration in seconds of the file's audio, so the output is at most ``seconds * sr``
+    frames. ``math.inf`` removes it.
+
+    Examples
+    --------
+    >>> previous = set_max_duration(3600.0)
+    >>> previous
+    86400.0
+    >>> set_max_duration(previous)
+    3600.0
+    """
+    global MAX_DURATION
+    _check_max_duration(seconds)
+    previous, MAX_DURATION = MAX_DURATION, float(seconds)
+    return previous
+
+
+def _check_max_duration(seconds: float) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.number)) or not (
+        seconds > 0
+    ):
+        msg = f"max_duration={seconds!r} must be a positive number of seconds (math.inf: none)"
+        raise ValueError(msg)
+
+
 def _check_sr(sr: float | None) -> None:
-    if sr is not None and not (isinstance(sr, (int, float, np.number)) and math.isfinite(sr) and sr > 0):
-        msg = f"sr={sr!r} must be a positive number or None"
+    if sr is None:
+        return
+    if isinstance(sr, bool) or not isinstance(sr, (int, float, np.number)) or not (
+        SR_MIN <= sr <= SR_MAX
+    ):
+        msg = f"sr={sr!r} must be None or a number of Hz from {SR_MIN:g} to {SR_MAX:g}"
         raise ValueError(msg)
 
 
@@ -104,6 +144,7 @@ def check_load_arguments(
     dtype: DTypeLike = np.float32,
     res_type: str = "soxr_hq",
     backend: str | None = None,
+    max_duration: float | None = None,
 ) -> np.dtype:
     """Validate :func:`load`'s keywords without opening anything; return the resolved dtype.
 
@@ -117,6 +158,8 @@ def check_load_arguments(
     _check_backend(backend)
     if offset != 0.0 or duration is not None:
         check_span(offset, duration)
+    if max_duration is not None:
+        _check_max_duration(max_duration)
     return resolved_dtype
 
 
@@ -130,6 +173,7 @@ def load(
     dtype: DTypeLike = np.float32,
     res_type: str = "soxr_hq",
     backend: str | None = None,
+    max_duration: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Decode an audio file into a NumPy array, exactly as ``librosa.load`` would.
 
@@ -140,8 +184,9 @@ def load(
         does), a binary file object, the file's bytes, or an open ``SoundFile`` (closed
         afterwards, as ``librosa.load`` does). The container is recognised from its first
         bytes, not its name.
-    sr : number > 0 or None
-        Target sampling rate; ``None`` keeps the file's own rate.
+    sr : number from 1 to 2**20, or None
+        Target sampling rate in Hz; ``None`` keeps the file's own rate. Beyond that range
+        libsoxr hangs or crashes (librosa accepts it and does).
     mono : bool
         Average all channels into one (``librosa.to_mono``).
     offset : float
@@ -158,6 +203,10 @@ def load(
         ``soxr_*`` methods stream in constant memory; the others need their package installed.
     backend : {"wav", "sndfile", "pyav"} or None
         Force one decoder; by default the first that reads the file, in that order.
+    max_duration : float > 0 or None
+        Refuse audio lasting longer than this many seconds (of the part read) with
+        :class:`~audiodecode.AudioTooLargeError`; ``None`` uses the process default, 24 hours
+        (:func:`set_max_duration`). Not a ``librosa.load`` argument.
 
     Returns
     -------
@@ -168,12 +217,18 @@ def load(
 
     Raises
     ------
-    FileNotFoundError, IsADirectoryError
-        ``path`` does not name a file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        ``path`` does not name a file (missing, a dangling symlink, a symlink loop,
+        ``song.wav/``), names a directory, or names a file we may not read.
     ValueError
-        An argument is out of range (``sr <= 0``, an ``offset`` outside the audio, ...).
+        An argument is out of range (``sr`` outside 1 to 2**20 Hz, an ``offset`` outside the
+        audio, a file descriptor that is not open...).
     AudioDecodeError
-        The data cannot be decoded; the message names the file and the reason.
+        The data cannot be decoded; the message names the file and the reason. Subclasses:
+        :class:`~audiodecode.CorruptAudioError`, :class:`~audiodecode.UnsupportedFormatError`
+        (including a header rate beyond 16384 times ``sr``),
+        :class:`~audiodecode.AudioTooLargeError` (``max_duration``) and
+        :class:`~audiodecode.NotRegularFileError` (a FIFO, socket or device).
 
     See Also
     --------
@@ -193,7 +248,8 @@ def load(
 
         return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
                                  dtype=dtype, res_type=res_type)
-    resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend)
+    resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend,
+                                          max_duration=max_duration)
     refusing = libsndfile_only.get()  # false but where the librosa patch sets it
     entry = None
     if _cache is not None and isinstance(path, (str, os.PathLike)):
@@ -211,6 +267,7 @@ def load(
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
+            max_duration=MAX_DURATION if max_duration is None else max_duration,
         )
         return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
 
@@ -254,8 +311,8 @@ def stream(
         Samples per frame.
     hop_length : int > 0
         Samples between frame starts.
-    sr : number > 0 or None
-        Target sampling rate (librosa 1.0); ``None`` keeps the native rate.
+    sr : number from 1 to 2**20, or None
+        Target sampling rate in Hz (librosa 1.0); ``None`` keeps the native rate.
     mono, offset, duration, dtype
         As in :func:`load`.
     fill_value : float or None
@@ -457,7 +514,7 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
                 format=reader.format,
                 codec=reader.codec,
                 bits_per_sample=reader.bits_per_sample,
-                frames_exact=reader.frames_exact,
+                frames_exact=reader.frames_exact and not reader.length_in_doubt,
                 backend=reader.name,
             )
 

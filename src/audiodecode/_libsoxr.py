@@ -59,6 +59,10 @@ _RECIPES = {"soxr_qq": 0, "soxr_lq": 1, "soxr_mq": 2, "soxr_hq": 4, "soxr_vhq": 
 _EXTENSION_MODULES = ("soxr.soxr_ext", "soxr.cysoxr")
 
 
+# Frames (per channel) one libsoxr call may produce.
+_MAX_FRAMES = 1 << 31
+
+
 class OneShot:
     """``soxr_oneshot`` over numpy arrays; see :func:`oneshot`."""
 
@@ -99,6 +103,12 @@ class OneShot:
         # python-soxr's bound on the output, in its floating-point steps: soxr stops where
         # ``soxr.resample`` stops, which is not always at librosa's length.
         capacity = int(float(frames) * float(sr_out) / float(sr_in) + 1.0)
+        if max(capacity, length) >= _MAX_FRAMES:
+            # libsoxr keeps lengths in 32-bit ints inside: past 2**31 frames it writes out of
+            # bounds (a segmentation fault), past 2**32 it truncates. The pipeline resamples
+            # such outputs in blocks; refuse rather than crash if a caller does not.
+            msg = f"{max(capacity, length)} output frames are too many for one libsoxr call"
+            raise ValueError(msg)
         out = np.empty((max(capacity, length), *signal.shape[1:]), signal.dtype)
         done = ctypes.c_size_t()
         channels = 1 if signal.ndim == 1 else signal.shape[1]

@@ -9,13 +9,16 @@ decodes straight into the output array and nothing is copied.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._resample import Resampler, make_resampler, output_length
+from ._resample import MAX_RATIO, MIN_RATIO, Resampler, make_resampler, output_length
 from ._scratch import borrow_array, give_back
 from ._span import resolve_span
+from .errors import AudioTooLargeError, UnsupportedFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,10 +31,34 @@ UNBOUNDED = 1 << 62
 # Signals up to this many native frames (11 s at 48 kHz) are resampled by one soxr call,
 # which is faster than block by block for speech-length clips; longer ones stream.
 ONE_SHOT_FRAMES = 1 << 19
+# ... when that call makes at most this many frames: libsoxr's one-shot call buffers its whole
+# output internally as well, and cannot be interrupted.
+ONE_SHOT_OUTPUT_FRAMES = 1 << 22
 
 # Native frames decoded per step when the output cannot be written in place: big enough to
 # amortise per-call costs, small enough to stay in cache and bound memory.
 BLOCK_FRAMES = 1 << 16
+# At most this many samples (all channels) per scratch block, whatever a header says the
+# channel count is (libsndfile allows 1024 channels, WAV 65535).
+SCRATCH_SAMPLES = 1 << 21
+# At most this many frames per read straight into the output (24 s at 44.1 kHz): one call
+# decodes them in C without the GIL, and Python sees a signal only between calls.
+IN_PLACE_READ_FRAMES = 1 << 20
+# At most this many output frames per resampling call. Each call runs in C without the GIL;
+# between calls Python sees Ctrl-C and a batch's timeout, and no length reaches the 2**31
+# frames past which libsoxr's lengths overflow.
+RESAMPLE_CALL_FRAMES = 1 << 20
+
+# The output is allocated from the stream's length before decoding, for speed: one array,
+# written in place. When that length comes from a header that may lie (all but the WAV
+# reader's), the first allocation is at most this many bytes or what the file's size makes
+# typical for its codec (``backends._base.EXPANSION``), whichever is larger; the array grows
+# if more samples arrive. A header that tells the truth is trusted up to that point, which
+# every real file reaches, so honest files are written in place as before.
+FIRST_ALLOCATION_BYTES = 16 << 20
+# An output this much larger than what was decoded (and by more than the decoded frames) is
+# copied to its real length instead of returned as a slice that keeps the rest alive.
+SLACK_BYTES = 1 << 20
 
 
 class Plan:
@@ -39,8 +66,8 @@ class Plan:
 
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
-    __slots__ = ("downmix", "dtype", "expected_frames", "n_frames", "out_channels",
-                 "read_sizes", "resampler", "start_frame")
+    __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration",
+                 "n_frames", "out_channels", "read_sizes", "resampler", "start_frame")
 
     def __init__(
         self,
@@ -52,6 +79,8 @@ class Plan:
         resampler: Resampler | None,
         dtype: np.dtype,
         read_sizes: tuple[int, int] | None = None,
+        limit_frames: int = UNBOUNDED,
+        max_duration: float = math.inf,
     ) -> None:
         self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
         self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
@@ -65,6 +94,8 @@ class Plan:
         # changes what libmpg123 decodes next, so stream's blocks are librosa's only if the
         # reads are. ``None``: read as fast as possible (sequential reads, no seeks).
         self.read_sizes = read_sizes
+        self.limit_frames = limit_frames  # more native frames than this: AudioTooLargeError
+        self.max_duration = max_duration  # the same limit in seconds, for the message
 
     def output_frames(self, n_read: int, sr_in: float, sr_out: float | None) -> int:
         if self.resampler is None or sr_out is None:
@@ -83,8 +114,13 @@ def plan(
     res_type: str,
     seek_at_zero: bool = False,
     read_sizes: tuple[int, int] | None = None,
+    max_duration: float = math.inf,
 ) -> Plan:
-    """Resolve the request against the stream's rate, channels and length."""
+    """Resolve the request against the stream's rate, channels and length.
+
+    Raises :class:`AudioTooLargeError` when the part to read is known to last longer than
+    ``max_duration`` seconds; a stream whose length is only claimed raises it while decoding.
+    """
     frames = reader.frames
     if not reader.frames_exact and (offset < 0 or offset * reader.sample_rate >= frames):
         # The length is only an estimate and the offset depends on it: count exactly.
@@ -97,13 +133,59 @@ def plan(
     if reader.frames_exact:
         expected = n_frames = available if n_frames < 0 else min(n_frames, available)
     else:
-        # Read until the decoder stops (or the duration is reached); allocate for the estimate.
-        expected = available if n_frames < 0 else min(n_frames, available)
+        # Read until the decoder stops (or the duration is reached); allocate for the estimate,
+        # plus room for what it commonly misses (AAC's 2112 frames of priming and padding, a
+        # rounding): growing the output copies it, for a moment twice its size in memory.
+        headroom = available + available // 64 + 4096
+        expected = headroom if n_frames < 0 else min(n_frames, headroom)
         n_frames = UNBOUNDED if n_frames < 0 else n_frames
+    limit = UNBOUNDED
+    if reader.frames_proven:
+        if expected > max_duration * reader.sample_rate:  # n_frames == expected: exact
+            raise _too_large(reader, max_duration, expected)
+    elif max_duration < math.inf:
+        limit = min(UNBOUNDED, math.floor(max_duration * reader.sample_rate))
+        # One frame past the limit is read to tell "exactly at the limit" from "beyond it".
+        n_frames = min(n_frames, limit + 1)
+        expected = min(expected, limit + 1)
     downmix = mono and reader.channels > 1
     out_channels = 1 if mono else reader.channels
+    if sr is not None and not MIN_RATIO <= sr / reader.sample_rate <= MAX_RATIO:
+        reason = (
+            f"resampling from its rate, {reader.sample_rate} Hz, to sr={sr:g} is refused: "
+            f"the ratio is outside 1/{1 / MIN_RATIO:g} to {MAX_RATIO:g}, where libsoxr takes "
+            "minutes and gigabytes (a header's rate may be a lie); load it with sr=None"
+        )
+        raise UnsupportedFormatError(reader.source.name, reason, reader.name)
     resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
-    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes)
+    if not reader.frames_proven:
+        ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
+        expected = _credible_frames(reader, expected, dtype, ratio)
+    return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
+                limit, max_duration)
+
+
+def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float) -> int:
+    """How many of the ``claimed`` frames to allocate before any is decoded (see
+    ``FIRST_ALLOCATION_BYTES``)."""
+    frame_bytes = max(reader.channels, 1) * dtype.itemsize * max(ratio, 1.0)
+    budget = int(FIRST_ALLOCATION_BYTES / frame_bytes)
+    bounds = reader.frame_bounds()
+    if bounds is None:
+        return min(claimed, budget)
+    typical, worst = bounds
+    return min(claimed, worst, max(budget, typical))
+
+
+def _too_large(reader: Reader, max_duration: float, frames: int) -> AudioTooLargeError:
+    # Known in advance (a WAV's length) or found while decoding, one frame past the limit.
+    known = reader.frames_proven and frames <= reader.frames
+    lasts = f"lasts {frames / reader.sample_rate:.6g} s, longer" if known else "lasts longer"
+    reason = (
+        f"the audio {lasts} than max_duration={max_duration:g} s; pass a larger max_duration "
+        "(audiodecode.set_max_duration for every call), or offset/duration to read a part"
+    )
+    return AudioTooLargeError(reader.source.name, reason, reader.name)
 
 
 class Run:
@@ -137,11 +219,21 @@ class Run:
                 buffer = into
             else:
                 block_frames = BLOCK_FRAMES
+                resampler = plan.resampler
+                ratio = 1.0 if resampler is None else resampler.sr_out / resampler.sr_in
                 if plan.read_sizes is not None:
                     block_frames = max(plan.read_sizes)
-                elif plan.resampler is not None and remaining <= ONE_SHOT_FRAMES:
+                elif (
+                    resampler is not None
+                    and remaining <= ONE_SHOT_FRAMES
+                    and remaining * ratio <= ONE_SHOT_OUTPUT_FRAMES
+                ):
                     block_frames = remaining  # one read, one resampling call (``whole`` below)
+                elif ratio > 1.0:
+                    block_frames = min(block_frames, max(1, int(RESAMPLE_CALL_FRAMES / ratio)))
                 block_frames = min(block_frames, max(remaining, 1))
+                if plan.read_sizes is None:  # stream's reads are librosa's sizes, whatever
+                    block_frames = min(block_frames, max(1, SCRATCH_SAMPLES // reader.channels))
                 buffer = _borrow(borrowed, (block_frames, reader.channels), plan.dtype)
                 if plan.downmix:
                     mix_buffer = _borrow(borrowed, (block_frames,), plan.dtype)
@@ -160,8 +252,16 @@ class Run:
         read_size = len(buffer) if plan.read_sizes is None else plan.read_sizes[0]
         while remaining > 0:
             if in_place:
-                # Decoding in place needs no scratch, so there is no reason to cut the read up.
-                target = buffer[self.frames_read : self.frames_read + remaining]
+                if self.frames_read == len(buffer):
+                    # The header claimed fewer frames than arrive, or more than was believed
+                    # (``plan``): grow the output as the samples come.
+                    buffer = self.into = _grow(
+                        buffer, self.frames_read + 1, most=self.frames_read + remaining
+                    )
+                # Decoding in place needs no scratch; the read is cut up only so that no call
+                # into C (libsndfile's, without the GIL) keeps Ctrl-C and timeouts waiting.
+                step = min(remaining, IN_PLACE_READ_FRAMES)
+                target = buffer[self.frames_read : self.frames_read + step]
             else:
                 target = buffer[: min(remaining, read_size)]
                 if plan.read_sizes is not None:
@@ -171,6 +271,8 @@ class Run:
                 break
             self.frames_read += got
             remaining -= got
+            if self.frames_read > plan.limit_frames:
+                raise _too_large(reader, plan.max_duration, self.frames_read)
             native = target[:got]
             if plan.downmix:
                 assert mix_buffer is not None
@@ -230,11 +332,10 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     channels = plan.out_channels
     expected = plan.output_frames(plan.expected_frames, reader.sample_rate, sr_out)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
-        out = np.empty((expected, reader.channels), plan.dtype)
-        run = Run(reader, plan, into=out)
-        for _ in run:
-            pass
-        written = run.frames_read
+        run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype))
+        deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive
+        assert run.into is not None
+        out, written = run.into, run.frames_read  # ``into`` is a bigger array if it grew
     else:
         collected: np.ndarray | None = None  # allocated when the first block arrives
         run = Run(reader, plan)
@@ -247,17 +348,27 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
                     continue
                 collected = np.empty((expected, channels), plan.dtype)
             if written + k > len(collected):
-                collected = _grow(collected, written + k)
+                # Past a length that was only estimated (or believed only up to
+                # FIRST_ALLOCATION_BYTES): a quarter more each time. numpy's resize copies
+                # when it grows, so each step briefly holds 2.25 times the output so far.
+                size = max(written + k, len(collected) + max(len(collected) // 4, BLOCK_FRAMES))
+                collected = _resized(collected, size)
             collected[written : written + k] = block.reshape(k, channels)
             written += k
         if collected is None:  # nothing was read
-            collected = np.empty((expected, channels), plan.dtype)
+            collected = np.empty((0, channels), plan.dtype)
         out = collected
     final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
+    # No view of ``out`` is alive here: it may be resized in place.
     if final > written:
         if final > len(out):
-            out = _grow(out, final, exactly=True)
+            out = _resized(out, final)
         out[written:final] = 0  # librosa.util.fix_length pads with zeros
+    slack = len(out) - final
+    if slack * out.itemsize * out.shape[1] > SLACK_BYTES and slack * 8 > final:
+        # A header or an estimate claimed more than the file held: give the rest back rather
+        # than return a slice that keeps it reserved.
+        out = _resized(out, final)
     out = out[:final]
     if channels == 1:
         return out.reshape(final)
@@ -265,8 +376,28 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
     return transposed
 
 
-def _grow(out: np.ndarray, needed: int, *, exactly: bool = False) -> np.ndarray:
-    size = needed if exactly else max(needed, 2 * len(out), 1024)
+def _resized(out: np.ndarray, size: int) -> np.ndarray:
+    """``out`` with ``size`` frames, its first ones kept (new ones are zero).
+
+    Through ``ndarray.resize`` (``realloc``) when ``out`` owns its memory, which the caller
+    guarantees no view refers to: shrinking then gives the tail back without a copy (growing
+    copies all the same, measured: a 121 MB array's peak RSS doubles); else a copy.
+    """
+    if out.base is None and out.flags.owndata and out.flags.c_contiguous:
+        out.resize((size, *out.shape[1:]), refcheck=False)
+        return out
+    resized = np.empty((size, *out.shape[1:]), out.dtype)
+    kept = min(size, len(out))
+    resized[:kept] = out[:kept]
+    return resized
+
+
+def _grow(out: np.ndarray, needed: int, *, most: int) -> np.ndarray:
+    """A copy of ``out`` with room for ``needed`` frames or more (twice, up to ``most``).
+
+    For ``Run``'s output, which views yielded earlier may still refer to: never in place.
+    """
+    size = min(max(needed, 2 * len(out), 1024), max(most, needed))
     bigger = np.empty((size, *out.shape[1:]), out.dtype)
     bigger[: len(out)] = out
     return bigger

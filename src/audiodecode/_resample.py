@@ -32,6 +32,20 @@ _SAMPLERATE_TYPES = frozenset(
 _RESAMPY_TYPES = frozenset({"kaiser_best", "kaiser_fast"})
 RES_TYPES = SOXR_TYPES | _SCIPY_TYPES | _SAMPLERATE_TYPES | _RESAMPY_TYPES
 
+#: The target rates ``load`` and ``stream`` accept, in Hz: 1 Hz to 2**20 Hz (1,048,576). Far
+#: outside it libsoxr fails in ways a caller cannot catch: ``sr=1e-300`` designs its filter
+#: forever, ``sr=1e9`` overflows its 32-bit output lengths (a segmentation fault).
+SR_MIN, SR_MAX = 1.0, float(1 << 20)
+#: The steepest downsampling accepted, ``sr / native rate``: libsoxr's filter design time
+#: grows with the inverse ratio (0.3 s at 1/16384, minutes at 1/10**6), without the GIL and
+#: beyond Ctrl-C. A file whose rate and ``sr`` are further apart than this (or than
+#: ``MAX_RATIO``) is refused with ``UnsupportedFormatError``.
+MIN_RATIO = 2.0**-14
+#: The steepest upsampling accepted: beyond it libsoxr's internal buffers grow far past the
+#: output (330 MB held for an 84 MB output at a ratio of 22050, a 1 Hz header at the default
+#: sr), however the input is cut up. 1024 covers 1 kHz to 1 MHz.
+MAX_RATIO = 1024.0
+
 
 def check_res_type(res_type: str) -> None:
     """Raise ``ValueError`` unless ``librosa.resample`` knows ``res_type``."""

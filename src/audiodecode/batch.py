@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._api import check_load_arguments, load
-from .errors import AudioDecodeError
+from .errors import AudioDecodeError, DecodeTimeoutError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -161,6 +161,7 @@ def load_batch(
     on_error: OnError = "raise",
     progress: bool = False,
     transform: Callable[[Any, float], Any] | None = None,
+    timeout: float | None = None,
     **load_kwargs: Any,
 ) -> BatchResult:
     """Load many files in parallel; the results come back in input order.
@@ -192,9 +193,17 @@ def load_batch(
     transform : callable ``(y, sr) -> object``, optional
         Run on each decoded clip inside the worker; its result replaces ``(y, sr)``. With
         processes it must pickle: a function defined at the top level of an importable module.
+    timeout : float > 0 or None
+        Seconds a file (its ``load`` and ``transform``) may take, counted from when the
+        results before it are in: a file not done by then fails with
+        :class:`~audiodecode.DecodeTimeoutError`, like any other failure (``on_error``
+        decides). Its worker cannot be interrupted (the time is spent in C): a thread stays
+        busy until the call returns, and its result is dropped; a process pool this call
+        started is killed at the end. Files are then sent to the workers one at a time, and
+        with one worker the work runs in a worker thread rather than the calling thread.
     **load_kwargs
-        ``sr``, ``mono``, ``offset``, ``duration``, ``dtype``, ``res_type``, ``backend``: as in
-        :func:`audiodecode.load`, the same for every file.
+        ``sr``, ``mono``, ``offset``, ``duration``, ``dtype``, ``res_type``, ``backend``,
+        ``max_duration``: as in :func:`audiodecode.load`, the same for every file.
 
     Returns
     -------
@@ -246,6 +255,7 @@ def load_batch(
         progress=progress,
         transform=transform,
         read_ahead=None,
+        timeout=timeout,
         load_kwargs=load_kwargs,
         warn_stacklevel=5,
         eager=True,
@@ -264,6 +274,7 @@ def imap(
     progress: bool = False,
     transform: Callable[[Any, float], Any] | None = None,
     read_ahead: int | None = None,
+    timeout: float | None = None,
     **load_kwargs: Any,
 ) -> BatchIterator:
     """Load many files in parallel, lazily: yield each result in input order as it is ready.
@@ -279,7 +290,7 @@ def imap(
     ----------
     paths : iterable
         As in :func:`load_batch`; consumed lazily (a generator is fine).
-    workers, executor, on_error, progress, transform, **load_kwargs
+    workers, executor, on_error, progress, transform, timeout, **load_kwargs
         As in :func:`load_batch`. With ``on_error="skip"`` the warning listing the failures
         is issued when the iterator is exhausted.
     read_ahead : int > 0 or None
@@ -314,6 +325,7 @@ def imap(
         progress=progress,
         transform=transform,
         read_ahead=read_ahead,
+        timeout=timeout,
         load_kwargs=load_kwargs,
         warn_stacklevel=3,
     )
@@ -331,6 +343,7 @@ def _start(
     load_kwargs: dict[str, Any],
     warn_stacklevel: int,
     eager: bool = False,
+    timeout: float | None = None,
 ) -> BatchIterator:
     """Check every argument, then set up (but do not start) the scheduler.
 
@@ -350,6 +363,11 @@ def _start(
     if transform is not None and not callable(transform):
         msg = f"transform={transform!r} is not callable"
         raise TypeError(msg)
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        msg = f"timeout={timeout!r} must be a positive number of seconds or None"
+        raise ValueError(msg)
     _check_load_kwargs(load_kwargs)
     kind = _resolve_executor(executor)
     if kind == "process":
@@ -364,7 +382,8 @@ def _start(
         executor=executor,
         workers=n_workers,
         window=read_ahead or (_EAGER_FILES if eager else 2 * _GROUP) * n_workers,
-        wait_for_half=eager,
+        wait_for_half=eager and timeout is None,
+        timeout=timeout,
         on_error=on_error,
         transform=transform,
         load_kwargs=load_kwargs,
@@ -428,19 +447,25 @@ def _run(
     failures: list[Failure],
     bar: Any,
     warn_stacklevel: int,
+    timeout: float | None = None,
 ) -> Iterator[Any]:
     """Keep ``window`` files in flight; yield their results in input order.
 
     When the oldest group is not done yet, this thread sleeps until it is or, with
-    ``wait_for_half``, until the oldest half of the groups in flight are.
+    ``wait_for_half``, until the oldest half of the groups in flight are. With a ``timeout``,
+    each file is its own group, and one not done ``timeout`` seconds after this thread starts
+    waiting for it has failed.
     """
     pool, owned = _make_pool(kind, executor, workers)
+    if pool is None and timeout is not None:
+        pool = _shared_thread_pool(1)  # the calling thread must stay free to give up
+    timed_out = False
     # Files go to the workers a few at a time (each task is a group); alone in this thread,
     # one at a time, as computing ahead would only delay the caller.
     group_size = 1 if pool is None else max(1, min(_GROUP, window // (2 * workers)))
     if pool is None:
         window = 1
-    elif total is None and transform is not None:
+    elif timeout is not None or (total is None and transform is not None):
         # The end of the input is not known, so groups cannot shrink towards it (below); with
         # a transform a file may take long, and a last group of four would keep one worker
         # busy while the others wait.
@@ -475,9 +500,19 @@ def _run(
             first, group, future = pending.popleft()
             in_flight -= len(group)
             try:
-                outcomes = future.result()
+                outcomes = future.result(timeout=timeout)
             except concurrent.futures.BrokenExecutor:
                 raise  # the pool died (a worker crashed): no file is to blame
+            except concurrent.futures.TimeoutError as task_error:
+                if future.done():  # the task's own TimeoutError, not ours
+                    outcomes = [(False, task_error)] * len(group)
+                else:
+                    future.cancel()
+                    timed_out = True
+                    late = DecodeTimeoutError(
+                        _name(first, group[0]), f"not done after timeout={timeout:g} s"
+                    )
+                    outcomes = [(False, late)] * len(group)
             except Exception as task_error:  # noqa: BLE001 - the task failed as a whole
                 # e.g. its results could not be pickled back: every file in it failed so.
                 outcomes = [(False, task_error)] * len(group)
@@ -504,7 +539,13 @@ def _run(
     finally:
         for _, _, queued in pending:
             queued.cancel()
-        if owned:
+        if owned and timed_out:
+            # A worker may be stuck in C for ever: do not wait for it, end it.
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+        elif owned:
             pool.shutdown(wait=True, cancel_futures=True)
         else:  # a shared or caller's pool: wait for what had started, leave the pool running
             concurrent.futures.wait([queued for _, _, queued in pending])

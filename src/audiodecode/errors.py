@@ -8,7 +8,10 @@ from __future__ import annotations
 
 __all__ = [
     "AudioDecodeError",
+    "AudioTooLargeError",
     "CorruptAudioError",
+    "DecodeTimeoutError",
+    "NotRegularFileError",
     "UnsupportedFormatError",
 ]
 
@@ -53,3 +56,29 @@ class UnsupportedFormatError(AudioDecodeError):
 
 class CorruptAudioError(AudioDecodeError):
     """The header or the coded stream is damaged or truncated."""
+
+
+class AudioTooLargeError(AudioDecodeError):
+    """The audio is longer than the ``max_duration`` limit of :func:`audiodecode.load`.
+
+    Raised before the output is allocated when the file's length is known, otherwise as soon
+    as the decoded audio passes the limit (a header can lie about the length; the samples
+    cannot).
+    """
+
+
+class NotRegularFileError(AudioDecodeError):
+    """The path or descriptor names a FIFO, a socket or a device, not a regular file.
+
+    Such a file can block a read forever (a FIFO without a writer) or never end
+    (``/dev/zero``), so it is refused before anything is read from it. Read it yourself and
+    pass the bytes to decode what it holds.
+    """
+
+
+class DecodeTimeoutError(AudioDecodeError):
+    """A file took longer than the ``timeout`` of :func:`audiodecode.load_batch` or ``imap``.
+
+    The batch stops waiting for it and goes on; the worker that decodes it cannot be stopped
+    from Python (the time is spent in C) and is busy until the call returns.
+    """

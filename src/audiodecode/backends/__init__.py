@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from .._source import sniff
-from ..errors import AudioDecodeError, UnsupportedFormatError
+from ..errors import AudioDecodeError, AudioTooLargeError, UnsupportedFormatError
 from ._base import Decline, Reader
 
 if TYPE_CHECKING:
@@ -124,6 +124,8 @@ def decode_with_fallback(
         with reader:
             try:
                 return decode(reader)
+            except AudioTooLargeError:
+                raise  # the audio's length, not this backend, is the problem: do not decode again
             except AudioDecodeError as exc:
                 failures.append((reader.name, exc))
     raise _every_backend_failed(source, failures)

@@ -40,6 +40,52 @@ def to_float(samples: np.ndarray, out: np.ndarray) -> None:
         np.multiply(out, out.dtype.type(2.0 ** -(bits - 1)), out=out)
 
 
+# How many samples (all channels counted) one byte of a file can decode to, by codec:
+# ``(typical, worst)``. ``worst`` is beyond anything the codec can code (FLAC's constant
+# subframes: a few bytes for a 65535-sample block; Opus: a 1-byte packet for 120 ms; MP3: the
+# smallest frame of the lowest bitrate), so no honest header claims more. ``typical`` is a
+# generous bound on real files (a 16 kbit/s Opus stream makes 48 samples a byte; 128 kbit/s MP3
+# about 6). The pipeline allocates its output from a header only up to what these allow and
+# grows it as samples arrive, so a header that lies costs nothing; a file beyond ``typical``
+# costs a copy while it grows.
+EXPANSION: dict[str, tuple[float, float]] = {
+    "pcm": (1.0, 1.0),  # 8 bits or more per sample
+    "adpcm": (8.0, 8.0),  # IMA/MS ADPCM, GSM 6.10, G.72x: 2 to 5 samples a byte
+    "flac": (8.0, 16384.0),
+    "alac": (8.0, 16384.0),
+    "wavpack": (8.0, 16384.0),
+    "mp3": (16.0, 128.0),
+    "mp2": (16.0, 128.0),
+    "mp1": (16.0, 128.0),
+    "ac3": (24.0, 128.0),
+    "eac3": (48.0, 4096.0),
+    "aac": (48.0, 4096.0),
+    "vorbis": (48.0, 16384.0),
+    "opus": (96.0, 16384.0),
+    "wmav1": (48.0, 4096.0),
+    "wmav2": (48.0, 4096.0),
+}
+_UNKNOWN_EXPANSION = (96.0, 65536.0)
+
+
+def expansion(format_name: str, codec: str) -> tuple[float, float]:
+    """``(typical, worst)`` samples per byte of a file of this container and codec.
+
+    Examples
+    --------
+    >>> expansion("wav", "pcm_s16le")
+    (1.0, 1.0)
+    >>> expansion("flac", "pcm_s16")  # libsndfile names FLAC's codec by its sample format
+    (8.0, 16384.0)
+    """
+    if codec.startswith("pcm_"):
+        # libsndfile reports FLAC (and FLAC in Ogg) by its sample format, "pcm_s16"...
+        return EXPANSION["flac" if format_name in ("flac", "ogg") else "pcm"]
+    key = codec.removesuffix("_float").split("_")[0]
+    return EXPANSION.get(key, EXPANSION["adpcm"] if "adpcm" in codec or "gsm" in codec
+                         else _UNKNOWN_EXPANSION)
+
+
 class Decline(Exception):
     """Raised by a reader's constructor when it does not fully understand the data.
 
@@ -64,6 +110,10 @@ class Reader:
         estimate from the container's metadata (``count_frames`` gives the exact figure).
     frames_exact : bool
         Whether ``frames`` is exact.
+    frames_proven : bool
+        Whether ``frames`` is bounded by the file's size (the WAV reader's); otherwise it
+        comes from a header or a container's duration, which may lie, and the pipeline
+        allocates from it only within :meth:`frame_bounds`.
     format : str
         Container name: ``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``, ``"mp4"``...
     codec : str
@@ -77,6 +127,9 @@ class Reader:
     channels: int
     frames: int
     frames_exact: bool = True
+    # True when ``frames`` cannot exceed what the file's bytes hold (the WAV reader computes
+    # it from the file's size); otherwise it comes from a header that may lie.
+    frames_proven: bool = False
     format: str
     codec: str
     bits_per_sample: int | None = None
@@ -84,11 +137,27 @@ class Reader:
     # ``SoundFile.read`` does (``librosa.stream``'s reads): libsndfile's MP3 decoder decodes
     # differently after such a seek. Readers whose output a seek cannot change ignore it.
     seek_after_read: bool = False
+    # True when the header's length may overstate what the file holds (an MP3 cut short of
+    # the byte count its Xing header gives): ``info`` then calls the length an estimate, while
+    # ``load`` keeps librosa's arithmetic on the header's figure and returns what decodes.
+    length_in_doubt: bool = False
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         # ``decoding`` is false when only the metadata is wanted (``info``): a reader may read
         # samples ahead when it is true, and must not when it is false.
         self.source = source
+
+    def frame_bounds(self) -> tuple[int, int] | None:
+        """``(typical, worst)``: the most frames a file of this size holds (see ``EXPANSION``).
+
+        ``None`` when the size of the data is not known (a caller's ``SoundFile``).
+        """
+        size = self.source.size()
+        if size is None:
+            return None
+        typical, worst = expansion(self.format, self.codec)
+        channels = max(self.channels, 1)
+        return int(size * typical) // channels + 1, int(size * worst) // channels + 1
 
     def seek(self, frame: int) -> None:
         """Make the next ``readinto`` start at ``frame`` (0 <= frame <= frames)."""

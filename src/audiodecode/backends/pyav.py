@@ -239,11 +239,9 @@ class PyAVReader(Reader):
         try:
             container = _open_container(self.source)
         except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
-            if self.source.path is not None:
-                for builtin in (FileNotFoundError, PermissionError, IsADirectoryError):
-                    if isinstance(exc, builtin):
-                        # the file itself cannot be opened: an OS error, not a format problem
-                        raise builtin(exc.errno, exc.strerror, self.source.path) from exc
+            # The Source has opened the file already, so an errno from FFmpeg is its verdict
+            # on the data, not the OS's on the file: its demuxers return EPERM, ENOENT or EIO
+            # for damaged headers (PyAV raises them as PermissionError...).
             raise self._open_error(exc) from exc
         self._container = container
         audio = container.streams.audio

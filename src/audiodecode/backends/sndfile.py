@@ -19,11 +19,13 @@ this backend produces librosa's samples by construction. Two details matter for 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import soundfile as sf
 from soundfile import _ffi, _snd  # the cffi handles soundfile itself calls libsndfile through
 
+from .._source import sniff
 from ..errors import CorruptAudioError
 from ._base import Decline, Reader
 
@@ -71,6 +73,8 @@ class SndfileReader(Reader):
                 raise ValueError(msg)
         else:
             target = source.path if source.path is not None else source.fileobj
+            if sniff(source.head()) == "mp3":
+                self.length_in_doubt = _cut_short_of_xing_bytes(source)
             if source.fileobj is not None:
                 source.fileobj.seek(0)
             try:
@@ -127,9 +131,58 @@ class SndfileReader(Reader):
             self.seek(self._position)
         return got
 
+    def count_frames(self) -> int:
+        """Decode to count when the header's length is in doubt; else libsndfile's count."""
+        if not self.length_in_doubt:
+            return super().count_frames()
+        self.frames_exact = False  # so that the base class decodes
+        total = super().count_frames()
+        self.length_in_doubt = False
+        return total
+
     def close(self) -> None:
         # librosa.load closes a caller's SoundFile (its ``with`` block) but librosa.stream
         # does not; the Source says which rule applies.
         if (self.source.soundfile is None or self.source.owned) and not self._file.closed:
             self._file.close()
 
+
+
+def _cut_short_of_xing_bytes(source: Source) -> bool:
+    """Whether an MP3 holds fewer bytes than its Xing/Info header says (a cut download).
+
+    libmpg123 makes the same comparison ("Xing stream size off by more than 1%"); libsndfile
+    still reports the header's frame count, which is then more than the file decodes to.
+    """
+    head = source.head()
+    start = 0
+    if head[:3] == b"ID3" and len(head) >= 10:
+        start = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+        if head[5] & 0x10:  # a footer follows the tag
+            start += 10
+    first_frame = _read_at(source, start, 256)
+    tag = max(first_frame.find(b"Xing"), first_frame.find(b"Info"))
+    if len(first_frame) < 4 or first_frame[0] != 0xFF or tag < 0:
+        return False
+    flags = int.from_bytes(first_frame[tag + 4 : tag + 8], "big")
+    if not flags & 0x2:  # no byte count
+        return False
+    at = tag + 8 + (4 if flags & 0x1 else 0)
+    declared = int.from_bytes(first_frame[at : at + 4], "big")
+    available = _size(source) - start
+    return declared > 0 and available < 0.99 * declared
+
+
+def _read_at(source: Source, offset: int, size: int) -> bytes:
+    if source.fd is not None:
+        return os.pread(source.fd, size, offset)
+    assert source.fileobj is not None
+    source.fileobj.seek(offset)
+    return source.fileobj.read(size)
+
+
+def _size(source: Source) -> int:
+    if source.fd is not None:
+        return os.fstat(source.fd).st_size
+    assert source.fileobj is not None
+    return source.fileobj.seek(0, os.SEEK_END)

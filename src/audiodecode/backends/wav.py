@@ -47,6 +47,7 @@ class WavReader(Reader):
 
     name = "wav"
     format = "wav"
+    frames_proven = True  # the data chunk's size is clipped to the file's
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         super().__init__(source, decoding=decoding)
@@ -186,6 +187,9 @@ class WavReader(Reader):
         return os.preadv(self._fd, [self._data[:data_size].data], self._data_offset)
 
     def _size(self) -> int:
+        size = self.source.size()  # the fstat made when the file was opened
+        if size is not None:
+            return size
         if self._fd is not None:
             return os.fstat(self._fd).st_size
         assert self._file is not None

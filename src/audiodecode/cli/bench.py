@@ -4,15 +4,16 @@ Loads every audio file under the given paths with audiodecode and with every oth
 that is installed (librosa, soundfile, PyAV, pedalboard, torchcodec; plus a numpy floor for
 plain WAV), interleaved, and prints per format the median time per file, audiodecode's
 speedup over each, and whether the arrays equal librosa's. Without paths it benchmarks a
-generated demo corpus. The engine is :mod:`audiodecode._bench`.
+generated demo corpus. The engine is :mod:`audiodecode.bench`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
+
+from ._options import add_load_options, positive_int
 
 _EPILOG = """\
 examples:
@@ -43,17 +44,12 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders")
-    parser.add_argument(
-        "--sr", type=_sample_rate, default=None, metavar="N|native",
-        help="target sampling rate, as librosa.load's sr (default: native, no resampling)",
+    add_load_options(
+        parser,
+        sr_help="target sampling rate, as librosa.load's sr (default: native, no resampling)",
     )
-    channels = parser.add_mutually_exclusive_group()
-    channels.add_argument("--mono", dest="mono", action="store_true", default=True,
-                          help="average the channels, as librosa.load does (default)")
-    channels.add_argument("--stereo", dest="mono", action="store_false",
-                          help="keep every channel (librosa.load(..., mono=False))")
     parser.add_argument(
-        "--iterations", type=_positive_int, default=5, metavar="K",
+        "--iterations", type=positive_int, default=5, metavar="K",
         help="timed loads of each file by each loader, after a warm-up (default: 5); "
         "also the number of cold starts per loader",
     )
@@ -61,6 +57,11 @@ def add_parser(subparsers: Any) -> None:
         "--loaders", type=_loader_names, default=None, metavar="NAME,...",
         help="compare with these only (audiodecode always runs): librosa, soundfile, pyav, "
         "pedalboard, torchcodec, numpy_floor; default: every one installed",
+    )
+    parser.add_argument(
+        "--cache", action="store_true",
+        help="also time audiodecode with a warm decode cache (audiodecode.cache) beside the "
+        "cold loads: the same arrays, read back instead of decoded",
     )
     parser.add_argument(
         "--quick", action="store_true",
@@ -72,32 +73,8 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _sample_rate(text: str) -> float | None:
-    if text.lower() in ("native", "none"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        msg = f"{text!r} is not a positive sampling rate or 'native'"
-        raise argparse.ArgumentTypeError(msg)
-    return int(value) if value.is_integer() else value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"{text!r} is not a positive integer"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def _loader_names(text: str) -> list[str]:
-    from .._bench import LOADER_NAMES
+    from ..bench import LOADER_NAMES
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in LOADER_NAMES]
@@ -113,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from .. import _bench
+    from .. import bench
 
     missing = [path for path in args.paths if not os.path.exists(path)]
     if missing:
@@ -127,24 +104,28 @@ def run(args: argparse.Namespace) -> int:
             print("audiodecode bench: error: --plot needs matplotlib: "
                   "pip install 'audiodecode[plot]'", file=sys.stderr)
             return 1
-    loaders, statuses = _bench.resolve_loaders(args.loaders)
+    names = args.loaders
+    if args.cache:
+        others = bench.DEFAULT_LOADER_NAMES if names is None else names
+        names = [*others, "audiodecode_cached"]
+    loaders, statuses = bench.resolve_loaders(names)
     with tempfile.TemporaryDirectory(prefix="audiodecode-bench-") as scratch:
         if args.paths:
-            found = _bench.find_files(args.paths)
+            found = bench.find_files(args.paths)
         else:
             print(f"No PATH given: generating a demo corpus in {scratch} "
                   "(pass files or folders to benchmark your own)", file=sys.stderr)
-            found = _bench.make_demo_corpus(scratch)
+            found = bench.make_demo_corpus(scratch)
         if not found.files:
             print("audiodecode bench: error: no audio files found", file=sys.stderr)
             return 1
-        report = _bench.benchmark(
-            _bench.group_by_format(found.files, sr=args.sr, mono=args.mono),
+        report = bench.benchmark(
+            bench.group_by_format(found.files, sr=args.sr, mono=args.mono),
             loaders=loaders,
             iterations=args.iterations,
-            cold_start=None if args.quick else _bench.ColdStartSpec(
+            cold_start=None if args.quick else bench.ColdStartSpec(
                 sr=args.sr, mono=args.mono, repeats=args.iterations),
-            memory=None if args.quick else _bench.MemorySpec(
+            memory=None if args.quick else bench.MemorySpec(
                 settings=((16000, True), (None, args.mono))),
             progress=True,
             statuses=statuses,
@@ -153,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(_bench.format_report(report), end="")
+        print(bench.format_report(report), end="")
     if args.plot:
-        _bench.plot(report, args.plot)
+        bench.plot(report, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 1 if report.unreadable else 0

@@ -39,7 +39,7 @@ import sys
 import time
 from typing import Any
 
-from .bench import _positive_int, _sample_rate
+from ._options import add_load_options, positive_int
 
 _SETTINGS = ".audiodecode-decode.json"
 _MANIFEST = "manifest.jsonl"
@@ -70,18 +70,10 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders")
     parser.add_argument("destination", metavar="DST", help="output folder (created)")
-    parser.add_argument(
-        "--sr", type=_sample_rate, default=None, metavar="N|native",
-        help="target sampling rate (default: native, no resampling)",
-    )
-    channels = parser.add_mutually_exclusive_group()
-    channels.add_argument("--mono", dest="mono", action="store_true", default=True,
-                          help="average the channels, as librosa.load does (default)")
-    channels.add_argument("--stereo", dest="mono", action="store_false",
-                          help="keep every channel")
+    add_load_options(parser, sr_help="target sampling rate (default: native, no resampling)")
     parser.add_argument("--format", choices=_FORMATS, default="npy",
                         help="output format (default: npy)")
-    parser.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
                         help="files decoded at once (default: every core)")
     parser.add_argument("--on-error", choices=("skip", "raise"), default="skip",
                         help="skip a file that fails and go on (default), or stop")

@@ -30,8 +30,9 @@ def add_parser(subparsers: Any) -> None:
 
 # Printed under the listing when a length is marked: what the mark means and what to do.
 ESTIMATE_NOTE = (
-    "~ estimated: the container gives no exact length (bitrate or stream duration), so the "
-    "figure may differ from what load() returns, which is every decoded sample. "
+    "~ estimated: the file gives no exact length (a bitrate or stream duration, or a header "
+    "promising more bytes than the file holds), so the figure may differ from what load() "
+    "returns, which is every decoded sample. "
     "--exact decodes those files to count them."
 )
 

@@ -1,0 +1,128 @@
+"""Cold starts and peak memory, each measured in fresh child processes."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import _child
+from .discovery import FileEntry
+from .results import ColdStartResult, ColdStartSpec, MemoryResult, MemorySpec, MiB
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .engine import _FileRun, _Progress
+    from .loaders import Loader
+
+
+# Runs ``_child.py`` by path, not as ``audiodecode.bench._child``: importing it as a module
+# would import the audiodecode package first, and a peer's cold start would include ours.
+_RUN_CHILD = (f"import runpy, sys; sys.argv[0] = {_child.__file__!r}; "
+              f"runpy.run_path({_child.__file__!r}, run_name='__main__')")
+
+
+def _run_child(arguments: list[str], timeout: float = 300.0,
+               ) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter_ns()
+    done = subprocess.run([sys.executable, "-c", _RUN_CHILD, *arguments], capture_output=True,
+                          text=True, timeout=timeout, check=False)
+    return (time.perf_counter_ns() - start) / 1e6, done
+
+
+def _child_error(done: subprocess.CompletedProcess[str]) -> str:
+    lines = done.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.returncode}"
+
+
+def _cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[_FileRun],
+                bar: _Progress) -> ColdStartResult:
+    if spec.path is not None:
+        target = next((r for r in readable if r.entry.path == spec.path), None)
+        path = spec.path
+    else:
+        # The shortest file of the first table (WAV when there is one): the cost of a load
+        # is then nearly all start-up, which is what this measures.
+        first_group = [r for r in readable if r.group == readable[0].group]
+        target = min(first_group, key=lambda r: r.entry.seconds)
+        path = target.entry.path
+    rows: dict[str, dict[str, Any]] = {}
+    runnable = []
+    for loader in loaders:
+        info = target.entry.info if target is not None else FileEntry.from_path(path).info
+        if not loader.applies_to(info):
+            continue
+        if target is not None and loader.name in target.errors:
+            rows[loader.name] = {"median_ms": None, "times_ms": [], "speedup": None,
+                                 "error": "cannot read this file"}
+            continue
+        rows[loader.name] = {"median_ms": None, "times_ms": [], "speedup": None, "error": ""}
+        runnable.append(loader)
+    interpreter: list[float] = []
+    for repeat in range(spec.repeats):
+        # Round-robin, rotated, as in the timed loop: noise hits every loader alike.
+        shift = repeat % max(len(runnable), 1)
+        for child in [None, *runnable[shift:], *runnable[:shift]]:
+            arguments = (["nothing"] if child is None
+                         else child.child_arguments("cold", path, spec.sr, spec.mono))
+            ms, done = _run_child(arguments)
+            bar.advance()
+            if child is None:
+                interpreter.append(ms)
+            elif done.returncode != 0:
+                rows[child.name]["error"] = _child_error(done)
+            else:
+                rows[child.name]["times_ms"].append(ms)
+    for row in rows.values():
+        if row["times_ms"] and not row["error"]:
+            row["median_ms"] = statistics.median(row["times_ms"])
+    ours = rows.get("audiodecode", {}).get("median_ms")
+    for name, row in rows.items():
+        if ours and row["median_ms"] and name != "audiodecode":
+            row["speedup"] = row["median_ms"] / ours
+    return ColdStartResult(path, spec.sr, spec.mono, spec.repeats,
+                           statistics.median(interpreter) if interpreter else math.nan, rows)
+
+
+def _peak_memory(spec: MemorySpec, loaders: Sequence[Loader], readable: list[_FileRun],
+                 bar: _Progress) -> MemoryResult:
+    if spec.path is not None:
+        target = next((r for r in readable if r.entry.path == spec.path), None)
+        entry = target.entry if target is not None else FileEntry.from_path(spec.path)
+    else:
+        target = max(readable, key=lambda r: r.entry.seconds)
+        entry = target.entry
+    rows = []
+    methods = set()
+    for sr, mono in spec.settings:
+        row: dict[str, Any] = {"sr": sr, "mono": mono, "output_mib": None, "loaders": {}}
+        for loader in loaders:
+            if not loader.applies_to(entry.info):
+                bar.advance()
+                continue
+            if target is not None and loader.name in target.errors:
+                row["loaders"][loader.name] = {"error": "cannot read this file"}
+                bar.advance()
+                continue
+            _, done = _run_child(loader.child_arguments("memory", entry.path, sr, mono))
+            bar.advance()
+            if done.returncode != 0:
+                row["loaders"][loader.name] = {"error": _child_error(done)}
+                continue
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            methods.add(figures["method"])
+            above = max(0, figures["peak_kib"] - figures["baseline_kib"]) * 1024 / MiB
+            output = figures["output_bytes"] / MiB
+            row["loaders"][loader.name] = {
+                "peak_above_baseline_mib": above, "baseline_mib": figures["baseline_kib"] / 1024,
+                "output_mib": output, "ratio_to_output": above / output if output else None,
+            }
+            if loader.name == "audiodecode":
+                row["output_mib"] = output
+        rows.append(row)
+    return MemoryResult(entry.path, entry.seconds, "; ".join(sorted(methods)), rows)
