@@ -22,6 +22,7 @@ import librosa
 import librosa.core.audio
 import numpy as np
 import pytest
+import soundfile as sf
 
 import audiodecode
 from audiodecode import _api, _corpus, compat
@@ -340,14 +341,91 @@ def test_features_under_the_patch_are_identical(files, spy, kind):
     assert spy == ["load"]
 
 
+@pytest.mark.skipif(LIBROSA_MAJOR < 1, reason="librosa 0.11 reads such a path with audioread: "
+                    "test_a_path_libsndfile_cannot_read_is_librosa_0_11s_to_read")
 def test_a_file_only_ffmpeg_reads_loads_without_warnings(files, spy):
-    # librosa 1.0 cannot read it; 0.11 warns and runs the ffmpeg program through audioread.
-    # Patched, both decode it in-process (filterwarnings=error: any warning fails this test).
+    # librosa 1.0 cannot read it. Patched, it decodes in-process (filterwarnings=error: any
+    # warning fails this test).
     path = files["m4a_aac"]
     with compat.librosa_patched():
         y, sr = librosa.load(path, sr=16000)
     assert spy == ["load"]
     assert_same_load((y, sr), audiodecode.load(path, sr=16000))
+
+
+def test_a_file_object_only_ffmpeg_reads_is_decoded_by_audiodecode(files, spy):
+    # Neither librosa reads it from a file object (0.11 gives only paths to audioread).
+    data = files["m4a_aac"].read_bytes()
+    with pytest.raises(sf.SoundFileRuntimeError):
+        ORIGINALS["load"](io.BytesIO(data), sr=16000)
+    with compat.librosa_patched():
+        y, sr = librosa.load(io.BytesIO(data), sr=16000)
+    assert spy == ["load"]
+    assert_same_load((y, sr), audiodecode.load(io.BytesIO(data), sr=16000))
+
+
+@pytest.fixture(scope="module")
+def wav_int64(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """64-bit integer PCM: audiodecode's WAV reader reads it, libsndfile does not."""
+    from scipy.io import wavfile
+
+    path = tmp_path_factory.mktemp("wide") / "int64.wav"
+    rng = np.random.default_rng(5)
+    wavfile.write(path, 22050, (rng.uniform(-0.5, 0.5, 22050) * 2.0**63).astype(np.int64))
+    return path
+
+
+@pytest.mark.skipif(LIBROSA_MAJOR >= 1, reason="librosa 1.0 has no audioread fallback: such a "
+                    "path is audiodecode's to read, test_a_file_only_ffmpeg_reads_loads_...")
+@pytest.mark.parametrize("as_str", [False, True], ids=["Path", "str"])
+@pytest.mark.parametrize("kind", ["m4a_aac", "wav_int64"])
+@pytest.mark.parametrize(("name", "kwargs", "api_calls"), [
+    ("load", {"sr": 16000}, ["load"]),
+    ("get_duration", {}, ["info"]),
+    ("get_samplerate", {}, ["get_samplerate", "info"]),
+], ids=["load", "get_duration", "get_samplerate"])
+def test_a_path_libsndfile_cannot_read_is_librosa_0_11s_to_read(
+    files, wav_int64, spy, as_str, kind, name, kwargs, api_calls
+):
+    # librosa 0.11 hands a path libsndfile cannot read to audioread (the ffmpeg program, when
+    # there is one), warning that it does; its own test_load_force_audioread checks the
+    # warning. That answer, or its failure without ffmpeg, is librosa's to give, whether
+    # FFmpeg (m4a) or audiodecode's WAV reader (64-bit integers) would read the file.
+    path = wav_int64 if kind == "wav_int64" else files[kind]
+    path = str(path) if as_str else path
+    if name == "get_duration":
+        args, kwargs = (), {"path": path}
+    else:
+        args = (path,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # audioread's first use warns about its own imports
+        call(name, args, kwargs)
+    expected = outcome(call, name, args, kwargs)
+    compat.patch_librosa(verbose=False)
+    assert_same_outcome(outcome(call, name, args, kwargs), expected)
+    assert any("audioread" in message for _, message in expected[1])
+    assert spy == api_calls  # audiodecode opened it, found libsndfile does not read it, gave it back
+    assert _api.libsndfile_only.get() is False  # the refusal ended with the call
+    assert audiodecode.load(path, sr=None)[0].size  # and audiodecode itself still reads it
+
+
+@pytest.mark.skipif(LIBROSA_MAJOR >= 1, reason="librosa 1.0 has no audioread fallback")
+def test_a_cached_ffmpeg_decode_does_not_answer_for_librosa_0_11(files, spy, tmp_path):
+    from audiodecode import cache
+
+    path = files["m4a_aac"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # audioread's first use warns about its own imports
+        ORIGINALS["load"](path, sr=16000)
+    expected = outcome(librosa.load, path, sr=16000)
+    cache.enable(tmp_path / "cache")
+    try:
+        audiodecode.load(path, sr=16000)  # FFmpeg's decode, now in the cache
+        compat.patch_librosa(verbose=False)
+        assert_same_outcome(outcome(librosa.load, path, sr=16000), expected)
+    finally:
+        cache.disable()
+    assert spy == ["load"]
 
 
 # --- calls that librosa answers --------------------------------------------------------------
@@ -391,6 +469,34 @@ def test_calls_librosa_answers_itself(files, spy, case):
     compat.patch_librosa(verbose=False)
     assert_same_outcome(outcome(call, name, args, kwargs), expected)
     assert spy == []
+
+
+@pytest.mark.skipif(LIBROSA_MAJOR < 1, reason="librosa 0.11's stream has no sr argument")
+def test_a_step_that_does_not_fit_an_open_soundfile_is_librosas_error(files, spy):
+    # librosa 1.0's own test_stream_bad_hop[as_sfo]: 3 * 513 samples at 16 kHz are not a whole
+    # number of samples at 44.1 kHz. audiodecode checks that before reading the SoundFile,
+    # which is then librosa's to refuse with its ParameterError.
+    kwargs = {"block_length": 3, "frame_length": 2048, "hop_length": 513, "sr": 16000}
+    with sf.SoundFile(files["ogg_vorbis"]) as sfo:
+        expected = outcome(call, "stream", (sfo,), kwargs)
+    assert expected[0][1] is librosa.ParameterError
+    compat.patch_librosa(verbose=False)
+    with sf.SoundFile(files["ogg_vorbis"]) as sfo:
+        assert_same_outcome(outcome(call, "stream", (sfo,), kwargs), expected)
+    assert spy == []
+
+
+def test_stream_checks_the_step_of_an_open_soundfile_before_reading_it(files):
+    with sf.SoundFile(files["ogg_vorbis"]) as sfo:
+        sfo.seek(100)
+        with pytest.raises(ValueError, match="fractional sample advance"):
+            _api.stream(sfo, block_length=3, frame_length=2048, hop_length=513, sr=16000)
+        assert not sfo.closed
+        assert sfo.tell() == 100
+        # A step that fits (3 * 512 samples at 11025 Hz are 6144 at 44.1 kHz) streams.
+        blocks = _api.stream(sfo, block_length=3, frame_length=2048, hop_length=512, sr=11025)
+        assert next(blocks).shape == (2 * 512 + 2048,)
+        blocks.close()
 
 
 @pytest.mark.skipif(LIBROSA_MAJOR >= 1, reason="librosa 1.0 dropped audioread")

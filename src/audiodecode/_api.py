@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sys
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +38,32 @@ if os.environ.get("AUDIODECODE_CACHE_DIR"):
     from .cache import _from_environment
 
     _cache = _from_environment()
+
+#: Where true, ``load`` and ``info`` refuse a file that libsndfile does not read. The librosa
+#: patch sets it for a path under librosa < 1.0, which reads such a file with audioread: the
+#: refusal sends the call to librosa, for its own answer. Which decoder answers is known only
+#: once the file is open, so the check is made here.
+libsndfile_only: ContextVar[bool] = ContextVar("libsndfile_only", default=False)
+
+
+class _NotLibsndfiles(Exception):  # noqa: N818 - a refusal, not an error any caller sees
+    """Raised under ``libsndfile_only``; not an AudioDecodeError, so that no other backend is
+    tried (the librosa patch catches it and calls librosa)."""
+
+# What the wav backend reads and libsndfile reads too (libsndfile refuses integer PCM wider
+# than 32 bits, which the wav backend reads).
+_LIBSNDFILE_WAV_CODECS = frozenset({
+    "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le",
+})
+
+
+def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
+    if reader.name == "sndfile" or (
+        reader.name == "wav" and reader.codec in _LIBSNDFILE_WAV_CODECS
+    ):
+        return
+    msg = f"{source_name}: read by {reader.name}, not libsndfile"
+    raise _NotLibsndfiles(msg)
 
 
 #: The default ``max_duration`` of :func:`load`, in seconds (24 hours); see
@@ -222,14 +250,20 @@ def load(
                                  dtype=dtype, res_type=res_type)
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend,
                                           max_duration=max_duration)
+    refusing = libsndfile_only.get()  # false but where the librosa patch sets it
     entry = None
     if _cache is not None and isinstance(path, (str, os.PathLike)):
-        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
+        # Under the refusal only libsndfile's answers are written: they are kept apart.
+        key_backend = f"{backend or '-'}:libsndfile-only" if refusing else backend
+        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type,
+                             key_backend)
         hit = entry.read(sr) if entry is not None else None
         if hit is not None:
             return hit
 
     def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
+        if refusing:
+            _refuse_unless_libsndfile(reader, source.name)
         the_plan = plan(
             reader, sr=sr, mono=mono, offset=offset, duration=duration,
             dtype=resolved_dtype, res_type=res_type,
@@ -296,7 +330,8 @@ def stream(
     ------
     ValueError
         A non-positive length, an ``sr`` whose block step is a fractional number of native
-        samples, a non-soxr ``res_type``, or an ``offset`` outside the audio.
+        samples (at the call for an open ``SoundFile``, whose rate is known; else at the first
+        block), a non-soxr ``res_type``, or an ``offset`` outside the audio.
 
     Examples
     --------
@@ -317,6 +352,12 @@ def stream(
         raise ValueError(msg)
     resolved_dtype = _check_dtype(dtype)
     _check_backend(backend)
+    soundfile = sys.modules.get("soundfile")
+    if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
+        # An open SoundFile knows its rate: a step that does not fit it fails now, before the
+        # caller's file has moved (so that the librosa patch can still hand the call over).
+        native_block_step(block_length * hop_length, sr, path.samplerate, block_length,
+                          hop_length)
     return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
                    fill_value, res_type, resolved_dtype, backend)
 
@@ -464,6 +505,8 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend, decoding=False) as reader:
+            if libsndfile_only.get():
+                _refuse_unless_libsndfile(reader, source.name)
             return AudioInfo(
                 sample_rate=reader.sample_rate,
                 channels=reader.channels,

@@ -30,13 +30,16 @@ call                                                    answered by
 ``load`` with any other ``dtype`` (int16, float16...)   librosa
 ``load`` with an unknown ``res_type``                   librosa (and its ``ParameterError``)
 ``load`` of an ``audioread`` object (librosa 0.11)      librosa
+``load``, ``get_duration``, ``get_samplerate`` of a     librosa (0.11 reads it with audioread,
+path libsndfile cannot read, on librosa < 1.0           and warns that it does)
 ``load``/``stream`` with a negative ``offset``,         librosa (0.11 seeks before the start
 on librosa < 1.0                                        and fails; 1.0 counts from the end)
 ``stream`` with ``duration=0`` on librosa < 1.0         librosa (0.11 reads it as "to the end")
 ``get_duration(path=...)``, ``get_samplerate(path)``    audiodecode (the header, no decoding)
 ``get_duration(y=...)`` / ``get_duration(S=...)``       librosa (arithmetic: nothing to decode)
-``stream`` with a non-soxr ``res_type``, or             librosa (its ``ParameterError``)
-a non-positive length
+``stream`` with a non-soxr ``res_type``, a              librosa (its ``ParameterError``)
+non-positive length, or (on an open ``SoundFile``)
+a block step that is fractional at the file's rate
 ``stream`` without ``sr=`` on librosa 1.0               librosa (its decorator warns that the
                                                         default changes in 1.1)
 a parameter audiodecode does not know, given a          librosa
@@ -52,11 +55,13 @@ The last row makes errors librosa's own: code that catches ``soundfile.Libsndfil
 propagates instead.) The ``audiodecode.compat`` logger says at DEBUG level which calls fell
 back, and why.
 
-One difference is deliberate. For a file libsndfile cannot read (AAC/M4A, WMA, video...)
-librosa 0.11 warns and falls back to audioread, which runs the ``ffmpeg`` program and hands back
-16-bit samples; librosa 1.0 raises. Patched, both decode it in-process through FFmpeg's
-libraries (PyAV) at full precision: no warning, no ``ffmpeg`` binary needed, not the same
-samples as audioread's.
+One difference is deliberate: where librosa has no answer, audiodecode may give one. For a
+file libsndfile cannot read (AAC/M4A, WMA, video, integer WAV wider than 32 bits...) librosa
+1.0 raises, and so do librosa 0.11's ``stream`` and its ``load`` of anything but a path.
+Patched, those calls decode in-process (through FFmpeg's libraries, PyAV, or audiodecode's
+WAV reader) at full precision. A *path* that librosa 0.11 hands to audioread (which runs the
+``ffmpeg`` program and returns 16-bit samples, with a warning) still goes to librosa: that
+answer is librosa's own.
 
 Limits of the rebinding
 -----------------------
@@ -92,6 +97,7 @@ import inspect
 import logging
 import math
 import os
+import pathlib
 import statistics
 import sys
 import threading
@@ -516,7 +522,30 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
     ):
         return _DEFER
     path = options.pop("path")
-    return _answer_or_defer("load", path, lambda: _api.load(path, **options), call_librosa)
+    answer = _as_librosa_reads(path, lambda: _api.load(path, **options))
+    return _answer_or_defer("load", path, answer, call_librosa)
+
+
+def _as_librosa_reads(path: Any, answer: Callable[[], Any]) -> Callable[[], Any]:
+    """``answer``, made to fail where librosa < 1.0 would read ``path`` with audioread.
+
+    librosa 0.11 gives a path that libsndfile cannot read (AAC, WMA, video, integer WAV wider
+    than 32 bits...) to audioread, with a warning: that answer is librosa's to give, not
+    FFmpeg's or audiodecode's WAV reader's. Which decoder answers is known only once the file
+    is open, so audiodecode is asked to refuse what libsndfile does not read, and its refusal
+    sends the call to librosa (:func:`_answer_or_defer`).
+    """
+    if not (_STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
+        return answer
+
+    def libsndfile_only() -> Any:
+        token = _api.libsndfile_only.set(True)
+        try:
+            return answer()
+        finally:
+            _api.libsndfile_only.reset(token)
+
+    return libsndfile_only
 
 
 def _negative(offset: Any) -> bool:
@@ -531,7 +560,8 @@ def _route_get_duration(bound: inspect.BoundArguments, call_librosa: Callable[[]
     if options is None or options["path"] is None:
         return _DEFER
     path = options["path"]
-    return _answer_or_defer("get_duration", path, lambda: _api.info(path).duration, call_librosa)
+    answer = _as_librosa_reads(path, lambda: _api.info(path).duration)
+    return _answer_or_defer("get_duration", path, answer, call_librosa)
 
 
 def _route_get_samplerate(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
@@ -539,8 +569,8 @@ def _route_get_samplerate(bound: inspect.BoundArguments, call_librosa: Callable[
     if options is None or _is_audioread_object(options["path"]):
         return _DEFER
     path = options["path"]
-    return _answer_or_defer("get_samplerate", path, lambda: _api.get_samplerate(path),
-                            call_librosa)
+    answer = _as_librosa_reads(path, lambda: _api.get_samplerate(path))
+    return _answer_or_defer("get_samplerate", path, answer, call_librosa)
 
 
 _STREAM_OPTIONS = frozenset({
