@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import audiodecode
-from audiodecode import _api, _corpus, cache
+from audiodecode import _api, _cache_slot, _corpus, cache
 from audiodecode.batch import imap, load_batch
 
 SRC = str(Path(audiodecode.__file__).parents[1])
@@ -69,12 +69,12 @@ def store(tmp_path: Path):
 
 
 def _fresh(path: Path, **kwargs):
-    active = _api._cache
-    _api._cache = None
+    active = _cache_slot.active
+    _cache_slot.active = None
     try:
         return audiodecode.load(path, **kwargs)
     finally:
-        _api._cache = active
+        _cache_slot.active = active
 
 
 def _entries(store: cache.DecodeCache) -> list[Path]:

@@ -52,3 +52,50 @@ def test_batch_functions_are_exported_lazily():
     assert audiodecode.imap is audiodecode.batch.imap
     loaded = modules_after("import audiodecode")
     assert "audiodecode.batch" not in loaded
+
+
+def test_the_package_has_no_import_cycle():
+    """No module imports one that imports it back, at import or call time (``TYPE_CHECKING``
+    imports aside): the layers are core <- backends <- integrations, one way."""
+    import ast
+    from pathlib import Path
+
+    import audiodecode
+
+    root = Path(audiodecode.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        typing_only = {id(node) for block in ast.walk(tree)
+                       if isinstance(block, ast.If) and getattr(block.test, "id", "") ==
+                       "TYPE_CHECKING" for node in ast.walk(block)}
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or id(node) in typing_only:
+                continue
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            elif (node.module or "").startswith("audiodecode"):
+                target = node.module or ""
+            else:
+                continue
+            for alias in node.names:
+                imported = f"{target}.{alias.name}"
+                imported = imported if imported in modules else target
+                # The package's own facade re-exports everything; it is not a layer.
+                if imported in modules and imported not in (name, "audiodecode"):
+                    graph[name].add(imported)
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+                   for nxt in graph[start])
+
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if reaches(b, a, {b}))
+    assert cycles == []

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import os
 import sys
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _cache_slot, _rollback
 from ._info import AudioInfo
 from ._pipeline import Plan, Run, decode, plan
 from ._resample import SOXR_TYPES, SR_MAX, SR_MIN, check_res_type
@@ -24,20 +26,15 @@ if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
     from .backends import Reader
-    from .cache import DecodeCache
 
 __all__ = ["get_duration", "get_samplerate", "info", "load", "set_max_duration", "stream"]
 
-# Rollback switch, read once: AUDIODECODE_BACKEND=librosa sends every load() to librosa.load.
-_LOAD_WITH_LIBROSA = os.environ.get("AUDIODECODE_BACKEND", "").strip().lower() == "librosa"
 
-# The decode cache (audiodecode.cache): None while off, so that load pays one global lookup.
-# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() set this at run time.
-_cache: DecodeCache | None = None
+# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() fill the slot at run time.
 if os.environ.get("AUDIODECODE_CACHE_DIR"):
     from .cache import _from_environment
 
-    _cache = _from_environment()
+    _cache_slot.active = _from_environment()
 
 #: Where true, ``load`` and ``info`` refuse a file that libsndfile does not read. The librosa
 #: patch sets it for a path under librosa < 1.0, which reads such a file with audioread: the
@@ -55,6 +52,17 @@ class _NotLibsndfiles(Exception):  # noqa: N818 - a refusal, not an error any ca
 _LIBSNDFILE_WAV_CODECS = frozenset({
     "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le",
 })
+
+
+def _libsndfile_opens(path: str | os.PathLike[str]) -> bool:
+    """Whether libsndfile opens the file's header (a cached answer's test under the patch)."""
+    import soundfile as sf
+
+    try:
+        sf.SoundFile(path).close()
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
@@ -163,6 +171,34 @@ def check_load_arguments(
     return resolved_dtype
 
 
+def check_load_kwargs(load_kwargs: dict[str, Any], caller: str) -> None:
+    """Reject what :func:`load` would reject for every file, before any file is opened.
+
+    ``caller`` names the function that passes ``load_kwargs`` on (``"load_batch/imap"``...),
+    for the message of an unknown keyword.
+
+    Examples
+    --------
+    >>> check_load_kwargs({"sr": 16000, "mono": False}, "load_batch")
+    >>> check_load_kwargs({"rate": 16000}, "load_batch")
+    Traceback (most recent call last):
+    ...
+    TypeError: got an unexpected keyword argument 'rate'; load_batch passes these keywords to audiodecode.load
+    """
+    try:
+        bound = _load_signature().bind("<path>", **load_kwargs)
+    except TypeError as exc:
+        msg = f"{exc}; {caller} passes these keywords to audiodecode.load"
+        raise TypeError(msg) from None
+    bound.arguments.pop("path")
+    check_load_arguments(**bound.arguments)
+
+
+@functools.cache
+def _load_signature() -> inspect.Signature:
+    return inspect.signature(load)
+
+
 def load(
     path: AudioSource,
     *,
@@ -243,22 +279,28 @@ def load(
     >>> y.shape, y.dtype, sr
     ((16000,), dtype('float32'), 16000)
     """
-    if _LOAD_WITH_LIBROSA:
-        from .compat import load_with_librosa
+    if _rollback.ROLLED_BACK:
+        # librosa's own load: a patched librosa.load hands rolled-back calls to its original.
+        import librosa
 
-        return load_with_librosa(path, sr=sr, mono=mono, offset=offset, duration=duration,
-                                 dtype=dtype, res_type=res_type)
+        result: tuple[np.ndarray, float] = librosa.load(
+            path, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
+            res_type=res_type,
+        )
+        return result
     resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend,
                                           max_duration=max_duration)
     refusing = libsndfile_only.get()  # false but where the librosa patch sets it
     entry = None
-    if _cache is not None and isinstance(path, (str, os.PathLike)):
-        # Under the refusal only libsndfile's answers are written: they are kept apart.
-        key_backend = f"{backend or '-'}:libsndfile-only" if refusing else backend
-        entry = _cache.entry(path, sr, mono, offset, duration, resolved_dtype, res_type,
-                             key_backend)
+    store = _cache_slot.active
+    if store is not None and isinstance(path, (str, os.PathLike)):
+        entry = store.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
         hit = entry.read(sr) if entry is not None else None
         if hit is not None:
+            if refusing and not _libsndfile_opens(path):
+                # FFmpeg's answer, cached by a plain load: librosa 0.11 answers this path.
+                msg = f"{os.fspath(path)!s}: libsndfile does not read it"
+                raise _NotLibsndfiles(msg)
             return hit
 
     def decode_all(reader: Reader) -> tuple[np.ndarray, float]:

@@ -1,8 +1,8 @@
 """libsoxr's one-shot resampling, called through ctypes so that none of it holds the GIL.
 
 python-soxr releases the GIL while it resamples, but not while ``ResampleStream.clear()``
-designs the filter again (22 us per call at 48 -> 16 kHz, up to 80 us at other rates and
-qualities), and that is the one Python-visible way to reuse a stream. Two threads loading
+designs the filter again (tens of microseconds per call: BENCHMARKS.md, "What moved the 16 kHz
+figure"), and that is the one Python-visible way to reuse a stream. Two threads loading
 speech clips queue on that. libsoxr itself has ``soxr_oneshot``, which designs the filter,
 resamples and flushes in one call; ctypes releases the GIL for the whole of a foreign call, and
 the samples go straight into the array that ``load`` returns, already at librosa's length, so

@@ -165,10 +165,9 @@ class _KeptStreams(threading.local):
     libsoxr's one-shot call. Not ``soxr.resample``, librosa's own call, because of what it
     returns: for ``(n, 1)`` input a view (python-soxr splits the channels), which
     ``fit_length`` cannot grow, so the third of speech clips that soxr leaves one frame short
-    would be copied; a stream's result owns its samples. The CPU is about the same, as ``clear()`` designs the filter again: on a 3 s clip,
-    48 -> 16 kHz, clear + resample took 388-443 us against 397-400 for ``soxr.resample``, and
-    swapping it in made one worker 3% slower (BENCHMARKS.md). ``clear()`` holds the GIL for
-    those ~22 us; ``soxr.resample`` does not.
+    would be copied; a stream's result owns its samples. The CPU is about the same, as
+    ``clear()`` designs the filter again (BENCHMARKS.md has the measurement), but ``clear()``
+    holds the GIL while it does; ``soxr.resample`` does not.
 
     A cleared stream gives the same samples as the one-shot call (python-soxr's ``resample`` is
     a stream internally; ``tests/test_pipeline.py`` checks both dtypes, every quality and several

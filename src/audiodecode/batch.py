@@ -6,41 +6,32 @@ caller's ``transform``) run in a worker; nothing here decodes on its own.
 Threads or processes
 --------------------
 The work runs in **threads** by default (``executor="thread"``); ``executor="process"`` is for
-a ``transform`` that spends its time in pure Python. Measured on this project's 2-core test
-machine with 48 kHz mono 16-bit WAV clips of 2-4 s (``benchmarks/bench_batch.py`` has the
-throughput table; BENCHMARKS.md the analysis):
+a ``transform`` that spends its time in pure Python. Why, in short (the figures, measured on
+this project's 2-core machine, are in BENCHMARKS.md, "Batch loading"; the command that
+reproduces them is ``benchmarks/bench_batch.py``):
 
 * Decoding releases the GIL for most of its time: libsndfile (called through cffi), the numpy
   WAV path (file reads, dtype casts), FFmpeg (PyAV) and soxr's resampling (filter design
-  included: ``audiodecode._libsoxr``) all run without it. What holds it is the Python around
-  them, ~60 us for a 3 s clip resampled to 16 kHz: about a tenth of its time. Threads
-  therefore decode in parallel, start at once, and hand the arrays back without copying them.
+  included: ``audiodecode._libsoxr``) all run without it; only the Python around them holds
+  it. Threads therefore decode in parallel, start at once, and hand the arrays back without
+  copying them.
 * A process pool pays for every clip it returns: pickling it in the worker, a pipe, and
-  unpickling it in the parent cost ~1 ms of CPU for a 394 kB clip at 48 kHz and ~0.5 ms at
-  16 kHz, more than ``load`` itself (0.1-0.4 ms at 48 kHz, ~0.6 ms at 16 kHz). The parent's
-  half of that cost runs under its own GIL, so it caps a process pool's throughput too:
-  2 processes were slower than 1 worker thread in every measurement.
-* A pure-Python ``transform`` (a frame loop over ``y.tolist()``) holds the GIL throughout, so
-  two of them never run at once in threads; in processes they do, and a small result (features,
-  an embedding) is cheap to send back. numpy-heavy transforms release the GIL for most of their
-  time (~26% held for an FFT feature extractor) and do well in threads.
+  unpickling it in the parent cost more CPU than ``load`` itself for a speech clip, and the
+  parent's half runs under its own GIL, so it caps a process pool's throughput too.
+* A pure-Python ``transform`` holds the GIL throughout, so two of them never run at once in
+  threads; in processes they do, and a small result (features, an embedding) is cheap to send
+  back. numpy-heavy transforms release the GIL for most of their time and do well in threads.
 
 Files go to the workers four at a time (one at a time towards the end of the input).
 :func:`imap`'s calling thread takes each result as soon as it is ready; :func:`load_batch`'s
 only collects, so it keeps more files in flight and sleeps until half of them are done, waking
-a few times per hundred files rather than once per group. 2 threads against 1 worker (medians
-of several rounds, each in a new process; BENCHMARKS.md): 16-bit WAV clips 2.86x at the native
-rate (the worker threads' malloc arenas keep the pages the calling thread's gives back) and
-1.86x at 16 kHz; FLAC 1.95x and 2.06x. On a first pass, where every output array is new memory,
-WAV gives 1.89x and 1.85x, above two processes sharing nothing (1.69x and 1.76x), although
-new pages cost ~2 us each on that machine, more than decoding a 16-bit WAV.
+a few times per hundred files rather than once per group.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
-import inspect
 import itertools
 import os
 import pickle
@@ -51,8 +42,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._api import check_load_arguments, load
-from .errors import AudioDecodeError, DecodeTimeoutError
+from ._api import check_load_kwargs, load
+from .errors import AudioDecodeError, DecodeTimeoutError, describe_failure
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -368,7 +359,7 @@ def _start(
     ):
         msg = f"timeout={timeout!r} must be a positive number of seconds or None"
         raise ValueError(msg)
-    _check_load_kwargs(load_kwargs)
+    check_load_kwargs(load_kwargs, "load_batch/imap")
     kind = _resolve_executor(executor)
     if kind == "process":
         _check_picklable(transform)
@@ -526,7 +517,7 @@ def _run(
                         pending.clear()
                         raise _batch_error(i, path, error) from _cause(error)
                     failures.append(
-                        Failure(i, _name(i, path), _reason(error), error.with_traceback(None))
+                        Failure(i, _name(i, path), describe_failure(error), error.with_traceback(None))
                     )
                     value = None
                 if bar is not None:
@@ -554,17 +545,16 @@ def _run(
 
 
 # Files per task. A task per file cost a future, a queue hand-off and a wake-up of the calling
-# thread for every clip: with 2 worker threads on 2 cores, load_batch at 16 kHz ran ~10%
-# slower than two bare threads looping over the same files, and groups of 4 closed that gap
-# (2,377-2,717 -> 2,939-2,988 files/s over 300 speech clips; groups of 8 were no better). Groups
-# shrink towards the end of an input of known length (``_run``), so the workers finish together.
+# thread for every clip, enough to show against two bare threads looping over the same files;
+# groups of 4 closed that gap and groups of 8 were no better (BENCHMARKS.md, "Batch loading").
+# Groups shrink towards the end of an input of known length (``_run``), so the workers finish
+# together.
 _GROUP = 4
 
 # Files in flight per worker for load_batch, whose caller only collects: it sleeps until the
 # oldest half of them are done, so it wakes every ~32 files per worker rather than every group.
-# Woken per group, it took the GIL and a core from the workers often enough that 2 threads
-# at 16 kHz ran at 2,560-3,080 files/s where 2 bare threads did 3,240-3,510 (1 worker:
-# ~1,900); submitting every group at once and waiting once gave 3,525-3,655.
+# Woken per group, it took the GIL and a core from the workers often enough to cost a visible
+# share of two threads' throughput (BENCHMARKS.md, "What moved the 16 kHz figure").
 _EAGER_FILES = 64
 
 
@@ -596,10 +586,10 @@ def _make_pool(
 
 
 # Worker threads are kept from one call to the next (one pool per worker count). A new thread
-# gets a new malloc arena whose pages must be faulted in again, and with a new pool per call
-# a 200-clip batch ran 15-35% slower (2,220-2,380 vs 2,750-2,830 files/s at 16 kHz, 3,400-5,200
-# vs 5,400-5,600 at 48 kHz, on 2 cores); a training loop calling load_batch per step would pay
-# that every step. Idle threads cost nothing and exit with the interpreter.
+# gets a new malloc arena whose pages must be faulted in again, so a new pool per call made
+# a speech-clip batch markedly slower (BENCHMARKS.md, "Batch loading"); a training loop calling
+# load_batch per step would pay that every step. Idle threads cost nothing and exit with the
+# interpreter.
 _shared_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
 _shared_pools_lock = threading.Lock()
 
@@ -693,19 +683,6 @@ def _check_picklable(transform: Callable[..., Any] | None) -> None:
     raise TypeError(msg)
 
 
-_LOAD_SIGNATURE = inspect.signature(load)
-
-
-def _check_load_kwargs(load_kwargs: dict[str, Any]) -> None:
-    """Reject what ``load`` would reject for every file, before any file is opened."""
-    try:
-        bound = _LOAD_SIGNATURE.bind("<path>", **load_kwargs)
-    except TypeError as exc:
-        msg = f"{exc}; load_batch/imap pass these keywords to audiodecode.load"
-        raise TypeError(msg) from None
-    bound.arguments.pop("path")
-    check_load_arguments(**bound.arguments)
-
 
 def _length_hint(paths: Iterable[Any]) -> int | None:
     try:
@@ -764,13 +741,6 @@ def _name(index: int, path: Any) -> str:
     return f"<{type(path).__name__} #{index}>"
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, AudioDecodeError):
-        where = f" [{exc.backend}]" if exc.backend else ""
-        return f"{type(exc).__name__}: {exc.reason}{where}"
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _cause(exc: Exception) -> BaseException | None:
     # An AudioDecodeError is raised as it is (already naming the file): keep its own cause.
     return exc.__cause__ if isinstance(exc, AudioDecodeError) else exc
@@ -779,7 +749,7 @@ def _cause(exc: Exception) -> BaseException | None:
 def _batch_error(index: int, path: Any, exc: Exception) -> AudioDecodeError:
     if isinstance(exc, AudioDecodeError):
         return exc
-    return AudioDecodeError(_name(index, path), _reason(exc))
+    return AudioDecodeError(_name(index, path), describe_failure(exc))
 
 
 def _failure_report(failures: list[Failure], total: int) -> str:

@@ -93,6 +93,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _cache_slot
+
 if TYPE_CHECKING:
     from ._source import AudioSource
 
@@ -618,15 +620,13 @@ def enable(
     (True, 1)
     >>> disable()
     """
-    from . import _api
-
     if max_size is None:
         max_size = os.environ.get(ENV_SIZE) or DEFAULT_MAX_SIZE
     store = DecodeCache(directory if directory is not None else default_directory(),
                         max_size=max_size, identity=identity)
     os.environ[ENV_DIR] = store.directory
     os.environ[ENV_SIZE] = str(store.max_size)
-    _api._cache = store
+    _cache_slot.active = store
     return store
 
 
@@ -639,11 +639,9 @@ def disable() -> None:
     >>> is_enabled()
     False
     """
-    from . import _api
-
     os.environ.pop(ENV_DIR, None)
     os.environ.pop(ENV_SIZE, None)
-    _api._cache = None
+    _cache_slot.active = None
 
 
 def is_enabled() -> bool:
@@ -654,15 +652,11 @@ def is_enabled() -> bool:
     >>> isinstance(is_enabled(), bool)
     True
     """
-    from . import _api
-
-    return _api._cache is not None
+    return _cache_slot.active is not None
 
 
 def _current(directory: str | os.PathLike[str] | None) -> DecodeCache:
-    from . import _api
-
-    active = _api._cache
+    active = _cache_slot.active
     if directory is None and active is not None:
         return active
     folder = os.path.abspath(os.path.expanduser(os.fspath(directory))) if directory else (
@@ -682,12 +676,11 @@ def info(directory: str | os.PathLike[str] | None = None) -> CacheInfo:
     >>> info(tempfile.mkdtemp()).entries
     0
     """
-    from . import _api
-
     store = _current(directory)
     entries, total = _list_entries(store.directory, remove_tmp_after=None)
+    active = _cache_slot.active
     return CacheInfo(store.directory, len(entries), total, store.max_size,
-                     _api._cache is not None and _api._cache.directory == store.directory)
+                     active is not None and active.directory == store.directory)
 
 
 def clear(directory: str | os.PathLike[str] | None = None) -> int:

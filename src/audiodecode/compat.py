@@ -110,8 +110,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _api
+from . import _api, _rollback
 from ._resample import RES_TYPES, SOXR_TYPES
+from ._rollback import BACKEND_ENV
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
@@ -134,14 +135,10 @@ __all__ = [
 #: The librosa functions :func:`patch_librosa` replaces.
 PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
 
-#: ``AUDIODECODE_BACKEND=librosa`` sends every load back to librosa (a rollback switch).
-BACKEND_ENV = "AUDIODECODE_BACKEND"
 #: ``AUDIODECODE_PATCH_LIBROSA=1`` patches librosa when audiodecode is imported.
+#: (``BACKEND_ENV``, ``AUDIODECODE_BACKEND=librosa``, is the rollback switch: ``_rollback``.)
 PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
 
-# Read once: a deployment sets it before starting the program, and the patched functions
-# then pay nothing per call to honour it.
-_ROLLBACK = os.environ.get(BACKEND_ENV, "").strip().lower() == "librosa"
 
 _INSTALL_HINT = "pip install librosa  (or pip install 'audiodecode[librosa]')"
 
@@ -400,7 +397,7 @@ def _patch_message(bindings: list[_Binding]) -> str:
     functions = ", ".join(PATCHED_FUNCTIONS[:-1]) + f" and {PATCHED_FUNCTIONS[-1]}"
     elsewhere = sorted({b.module_name for b in bindings if not b.module_name.startswith("librosa")})
     also = f" (also rebound in {', '.join(elsewhere)})" if elsewhere else ""
-    if _ROLLBACK:
+    if _rollback.ROLLED_BACK:
         effect = f"are patched{also}, but {BACKEND_ENV}=librosa is set: librosa answers every call"
     else:
         effect = f"now decode with audiodecode{also}"
@@ -425,7 +422,7 @@ def _make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _STATE.active and not _ROLLBACK:
+        if _STATE.active and not _rollback.ROLLED_BACK:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError:
@@ -756,7 +753,7 @@ class BackendComparison:
         else:
             lines.append(f"  length            {self.audiodecode_length} samples (audiodecode)")
         lines.extend(f"  librosa warned    {message}" for message in self.librosa_warnings)
-        if _ROLLBACK:
+        if _rollback.ROLLED_BACK:
             lines.append(f"  note              {BACKEND_ENV}=librosa: audiodecode.load is librosa's")
         return "\n".join(lines)
 

@@ -82,3 +82,19 @@ class DecodeTimeoutError(AudioDecodeError):
     The batch stops waiting for it and goes on; the worker that decodes it cannot be stopped
     from Python (the time is spent in C) and is busy until the call returns.
     """
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for a failed file in a batch's report: the error's type, reason and backend.
+
+    Examples
+    --------
+    >>> describe_failure(CorruptAudioError("a.mp3", "truncated frame", backend="pyav"))
+    'CorruptAudioError: truncated frame [pyav]'
+    >>> describe_failure(ValueError("sr=-1 must be a positive number or None"))
+    'ValueError: sr=-1 must be a positive number or None'
+    """
+    if isinstance(exc, AudioDecodeError):
+        where = f" [{exc.backend}]" if exc.backend else ""
+        return f"{type(exc).__name__}: {exc.reason}{where}"
+    return f"{type(exc).__name__}: {exc}"

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._api import load
+from ._api import check_load_kwargs, load
 from ._source import HEAD_BYTES, sniff
-from .batch import _check_load_kwargs, _reason
+from .errors import describe_failure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -69,7 +69,7 @@ class DecodeBatch:
     column : str
         The column holding what to decode: paths or URLs (``"path"``), or the files' bytes
         (``"bytes"``, as ``ray.data.read_binary_files`` produces).
-    sr, mono, offset, duration, dtype, res_type, backend
+    sr, mono, offset, duration, dtype, res_type, backend, max_duration
         As in :func:`audiodecode.load`.
     transform : callable ``(y, sr) -> object``, optional
         Run on each decoded clip in the Ray task; its result is stored in ``audio``.
@@ -97,6 +97,7 @@ class DecodeBatch:
         dtype: DTypeLike = np.float32,
         res_type: str = "soxr_hq",
         backend: str | None = None,
+        max_duration: float | None = None,
         transform: Callable[[np.ndarray, float], Any] | None = None,
     ) -> None:
         self.column = column
@@ -108,8 +109,9 @@ class DecodeBatch:
             "dtype": dtype,
             "res_type": res_type,
             "backend": backend,
+            "max_duration": max_duration,
         }
-        _check_load_kwargs(self.load_kwargs)
+        check_load_kwargs(self.load_kwargs, "DecodeBatch")
         if transform is not None and not callable(transform):
             msg = f"transform={transform!r} is not callable"
             raise TypeError(msg)
@@ -129,7 +131,7 @@ class DecodeBatch:
             except Exception as exc:  # noqa: BLE001, PERF203 - a bad file is a row, not a crash
                 values.append(None)
                 rates.append(None)
-                errors.append(_reason(exc))
+                errors.append(describe_failure(exc))
             else:
                 values.append(value)
                 rates.append(sr)
@@ -179,6 +181,7 @@ def read_audio(
     dtype: DTypeLike = np.float32,
     res_type: str = "soxr_hq",
     backend: str | None = None,
+    max_duration: float | None = None,
     transform: Callable[[np.ndarray, float], Any] | None = None,
     batch_size: int = 16,
     override_num_blocks: int | None = None,
@@ -192,7 +195,7 @@ def read_audio(
         Files, or directories searched recursively for audio (see :func:`list_audio_files`).
         URLs (``s3://``, ``gs://``, ``https://``...) are listed and read through fsspec; on a
         cluster every worker must be able to reach them (object storage or a shared disk).
-    sr, mono, offset, duration, dtype, res_type, backend
+    sr, mono, offset, duration, dtype, res_type, backend, max_duration
         As in :func:`audiodecode.load`, the same for every file. ``sr`` defaults to librosa's
         22050; pass ``sr=16000`` (or ``None`` for each file's own rate) for speech models.
     transform : callable ``(y, sr) -> object``, optional
@@ -247,6 +250,7 @@ def read_audio(
         dtype=dtype,
         res_type=res_type,
         backend=backend,
+        max_duration=max_duration,
         transform=transform,
     )
     if isinstance(paths_or_dir, (str, os.PathLike)):

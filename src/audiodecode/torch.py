@@ -73,7 +73,7 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
         exactly a slice of the whole decoded file.
     offset : float
         Start, in seconds, when not cropping at random (negative counts from the end).
-    dtype, res_type, backend
+    dtype, res_type, backend, max_duration
         As in :func:`audiodecode.load`.
     transform : callable ``(waveform, sr) -> object``, optional
         Applied to each item's tensor in the worker (a feature extractor, an augmentation);
@@ -107,6 +107,7 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
         dtype: DTypeLike = np.float32,
         res_type: str = "soxr_hq",
         backend: str | None = None,
+        max_duration: float | None = None,
         transform: Callable[[torch.Tensor, float], Any] | None = None,
     ) -> None:
         self.paths = list(paths)
@@ -137,6 +138,7 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
             "dtype": dtype,
             "res_type": res_type,
             "backend": backend,
+            "max_duration": max_duration,
         }
 
     def __len__(self) -> int:
