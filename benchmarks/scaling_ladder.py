@@ -114,7 +114,7 @@ def _loader(rung: str) -> Any:
             with open_source(path) as source, open_reader(source, None) as reader:
                 the_plan = plan(reader, sr=RATE, mono=True, offset=0.0, duration=None,
                                 dtype=float32, res_type="soxr_hq")
-                return decode(reader, the_plan, RATE)
+                return decode(reader, the_plan)
         if level >= RUNGS.index("audiodecode source+reader"):
             buffer = None
             with open_source(path) as source, open_reader(source, None) as reader:

@@ -173,3 +173,25 @@ def test_fit_length_pads_in_place_only_what_nobody_else_holds():
     assert np.array_equal(fit_length(np.ones((6, 2), np.float32), 4), np.ones((4, 2)))
     alone = fit_length(np.full((3, 2), 2.0), 5)  # nobody else holds it: grown, zero-padded
     assert np.array_equal(alone, [[2, 2], [2, 2], [2, 2], [0, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("fill_value", [None, 0.25])
+def test_stream_follows_librosa_1_whatever_librosa_is_installed(corpus, fill_value):
+    """librosa 1.0's rule: block ``i`` is ``z[i*advance : i*advance + block_size]`` for every
+    ``i * advance < len(z)``, where ``z`` is what ``load`` returns; the last ones are short (or
+    padded with ``fill_value``). librosa 0.11's rule is the librosa patch's to ask for."""
+    block_length, frame_length, hop_length = 3, 1024, 256
+    z, _ = audiodecode.load(corpus["wav_pcm16"], sr=None)
+    block_size, advance = (block_length - 1) * hop_length + frame_length, block_length * hop_length
+    expected = []
+    for start in range(0, len(z), advance):
+        block = z[start : start + block_size]
+        if fill_value is not None and len(block) < block_size:
+            block = np.concatenate([block, np.full(block_size - len(block), fill_value, z.dtype)])
+        expected.append(block)
+    actual = list(audiodecode.stream(corpus["wav_pcm16"], block_length=block_length,
+                                     frame_length=frame_length, hop_length=hop_length,
+                                     fill_value=fill_value))
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected, strict=True):
+        np.testing.assert_array_equal(got, want, strict=True)

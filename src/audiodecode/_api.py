@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _cache_slot, _rollback
 from ._info import AudioInfo
-from ._pipeline import Plan, Run, decode, plan
+from ._pipeline import Run, decode, frame_blocks, plan
 from ._resample import SOXR_TYPES, SR_MAX, SR_MIN, check_res_type
 from ._source import AudioSource, open_source
 from ._span import check_span
@@ -41,6 +41,14 @@ if os.environ.get("AUDIODECODE_CACHE_DIR"):
 #: refusal sends the call to librosa, for its own answer. Which decoder answers is known only
 #: once the file is open, so the check is made here.
 libsndfile_only: ContextVar[bool] = ContextVar("libsndfile_only", default=False)
+
+
+#: Where true, ``stream`` reads and ends its blocks as librosa 0.11's ``stream`` does
+#: (``SoundFile.blocks`` with an overlap; no block made only of the previous one's overlap).
+#: ``stream`` itself follows librosa 1.0 whatever is installed; the librosa patch sets this
+#: under librosa 0.11, so that a patched program sees no change. Read when ``stream`` is
+#: called, not when its blocks are drawn.
+librosa_011_stream: ContextVar[bool] = ContextVar("librosa_011_stream", default=False)
 
 
 class _NotLibsndfiles(Exception):  # noqa: N818 - a refusal, not an error any caller sees
@@ -311,7 +319,7 @@ def load(
             dtype=resolved_dtype, res_type=res_type,
             max_duration=MAX_DURATION if max_duration is None else max_duration,
         )
-        return decode(reader, the_plan, sr), (reader.sample_rate if sr is None else sr)
+        return decode(reader, the_plan), (reader.sample_rate if sr is None else sr)
 
     with open_source(path) as source:
         y, sr_out = decode_with_fallback(source, backend, decode_all)
@@ -401,13 +409,14 @@ def stream(
         native_block_step(block_length * hop_length, sr, path.samplerate, block_length,
                           hop_length)
     return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
-                   fill_value, res_type, resolved_dtype, backend)
+                   fill_value, res_type, resolved_dtype, backend, librosa_011_stream.get())
 
 
 def _stream(
     path: AudioSource, block_length: int, frame_length: int, hop_length: int,
     sr: float | None, mono: bool, offset: float, duration: float | None,
     fill_value: float | None, res_type: str, dtype: np.dtype, backend: str | None,
+    librosa_011: bool,
 ) -> Generator[np.ndarray, None, None]:
     block_size = (block_length - 1) * hop_length + frame_length
     advance = block_length * hop_length
@@ -417,7 +426,7 @@ def _stream(
         with open_reader(source, backend) as reader:
             native_step = native_block_step(advance, sr, reader.sample_rate, block_length,
                                             hop_length)
-            if _legacy_block_rule() and native_step == advance:
+            if librosa_011 and native_step == advance:
                 # librosa 0.11: SoundFile.blocks(blocksize=block_size, overlap=...) reads one
                 # block, then one advance at a time.
                 read_sizes = (block_size, advance)
@@ -428,8 +437,8 @@ def _stream(
                 reader, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
                 res_type=res_type, seek_at_zero=True, read_sizes=read_sizes,
             )
-            yield from _frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
-                                     fill_value)
+            yield from frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
+                                    fill_value, librosa_011_tail=librosa_011)
 
 
 def native_block_step(
@@ -480,45 +489,6 @@ def _whole_step_hint(sr: float, sr_native: float, block_length: int, hop_length:
         f"{nearest(block_length, block_unit)} with hop_length={hop_length}, or a hop_length "
         f"that is {nearest(hop_length, hop_unit)} with block_length={block_length}."
     )
-
-
-def _frame_blocks(
-    run: Run, the_plan: Plan, block_size: int, advance: int, fill_value: float | None
-) -> Generator[np.ndarray, None, None]:
-    """Cut the processed signal ``z`` into ``z[i*advance : i*advance + block_size]``.
-
-    librosa 1.0 yields block ``i`` while ``i * advance < len(z)``; librosa 0.11 (soundfile's
-    ``blocks``) only while the block holds a sample beyond the previous block's overlap. The
-    rule of the librosa that is installed is followed, so a patched librosa keeps its own.
-    """
-    overlap = block_size - advance if _legacy_block_rule() else 0
-    channels = the_plan.out_channels
-    shape = (block_size,) if channels == 1 else (block_size, channels)
-    # Ring of pending samples: at most one block plus one processed chunk.
-    pending = np.empty((0, *shape[1:]), the_plan.dtype)
-    for chunk in run:
-        pending = np.concatenate((pending, chunk)) if len(pending) else chunk.copy()
-        while len(pending) >= block_size:
-            yield pending[:block_size].T.copy()
-            pending = pending[advance:]
-    while len(pending) > overlap and len(pending) > 0:
-        block = pending[:block_size]
-        if len(block) < block_size and fill_value is not None:
-            padded = np.full(shape, fill_value, the_plan.dtype)
-            padded[: len(block)] = block
-            block = padded
-        yield block.T.copy()
-        pending = pending[advance:]
-
-
-@functools.cache
-def _legacy_block_rule() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return int(version("librosa").split(".")[0]) < 1
-    except (PackageNotFoundError, ValueError):
-        return False
 
 
 def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:

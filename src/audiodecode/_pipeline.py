@@ -67,7 +67,8 @@ class Plan:
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
     __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration",
-                 "n_frames", "out_channels", "read_sizes", "resampler", "start_frame")
+                 "n_frames", "out_channels", "read_sizes", "resampler", "sr_in", "sr_out",
+                 "start_frame")
 
     def __init__(
         self,
@@ -81,7 +82,11 @@ class Plan:
         read_sizes: tuple[int, int] | None = None,
         limit_frames: int = UNBOUNDED,
         max_duration: float = math.inf,
+        sr_in: float = 0.0,
+        sr_out: float | None = None,
     ) -> None:
+        self.sr_in = sr_in  # the reader's rate
+        self.sr_out = sr_out  # the target rate; None: the reader's
         self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
         self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
         self.expected_frames = expected_frames  # native frames expected: the size to allocate
@@ -97,10 +102,11 @@ class Plan:
         self.limit_frames = limit_frames  # more native frames than this: AudioTooLargeError
         self.max_duration = max_duration  # the same limit in seconds, for the message
 
-    def output_frames(self, n_read: int, sr_in: float, sr_out: float | None) -> int:
-        if self.resampler is None or sr_out is None:
+    def output_frames(self, n_read: int) -> int:
+        """Output frames for ``n_read`` native ones: librosa's resampled length."""
+        if self.resampler is None or self.sr_out is None:
             return n_read
-        return output_length(n_read, sr_in, sr_out)
+        return output_length(n_read, self.sr_in, self.sr_out)
 
 
 def plan(
@@ -162,7 +168,7 @@ def plan(
         ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
         expected = _credible_frames(reader, expected, dtype, ratio)
     return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
-                limit, max_duration)
+                limit, max_duration, reader.sample_rate, sr)
 
 
 def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float) -> int:
@@ -189,23 +195,22 @@ def _too_large(reader: Reader, max_duration: float, frames: int) -> AudioTooLarg
 
 
 class Run:
-    """THE loop: iterate to get processed blocks; ``frames_read`` counts native frames.
+    """THE loop: iterate to get ``(block, owned)`` pairs; ``frames_read`` counts native frames.
 
     Blocks are ``(k,)`` for one output channel, else ``(k, C)``, at the target rate. With
     ``into`` (an ``(n, channels)`` array, only for a plan that neither downmixes nor resamples
     on an exact-length reader), frames are decoded straight into it and the blocks are views
-    of it; otherwise they are views of a scratch buffer, valid until the next block. A reader
-    that only estimates its length is read until its decoder stops.
+    of it; otherwise they are views of a scratch buffer, valid until the next block. ``owned``
+    is true for a block that is a new array nothing else refers to (the resampler's output for
+    a whole signal): the consumer may keep it instead of copying it. A reader that only
+    estimates its length is read until its decoder stops.
     """
 
     def __init__(self, reader: Reader, plan: Plan, into: np.ndarray | None = None) -> None:
         self.reader, self.plan, self.into = reader, plan, into
         self.frames_read = 0
-        # True while the block just yielded is a new array that nothing else refers to (the
-        # resampler's output for a whole signal): the consumer may keep it instead of copying.
-        self.block_is_new = False
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, bool]]:
         reader, plan, into = self.reader, self.plan, self.into
         if plan.start_frame is not None:
             reader.seek(plan.start_frame)
@@ -243,7 +248,7 @@ class Run:
 
     def _blocks(
         self, remaining: int, buffer: np.ndarray, in_place: bool, mix_buffer: np.ndarray | None
-    ) -> Iterator[np.ndarray]:
+    ) -> Iterator[tuple[np.ndarray, bool]]:
         reader, plan = self.reader, self.plan
         # A signal read in one block is resampled by one call, which soxr runs faster than
         # block by block; the samples are the same either way.
@@ -283,16 +288,14 @@ class Run:
                 block = native
             if plan.resampler is not None:
                 if whole and remaining == 0:
-                    self.block_is_new = True
-                    yield plan.resampler.whole(block)
-                    self.block_is_new = False
+                    yield plan.resampler.whole(block), True
                     return
                 block = plan.resampler.push(block)
-            yield block
+            yield block, False
             if got < len(target):
                 break
         if plan.resampler is not None:
-            yield plan.resampler.flush()
+            yield plan.resampler.flush(), False
 
 
 def _borrow(borrowed: list[np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -327,10 +330,10 @@ def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
-    """Run the loop into one array shaped as ``librosa.load`` returns it."""
+def decode(reader: Reader, plan: Plan) -> np.ndarray:
+    """The array sink: run the loop into one array shaped as ``librosa.load`` returns it."""
     channels = plan.out_channels
-    expected = plan.output_frames(plan.expected_frames, reader.sample_rate, sr_out)
+    expected = plan.output_frames(plan.expected_frames)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
         run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype))
         deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive
@@ -340,10 +343,10 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
         collected: np.ndarray | None = None  # allocated when the first block arrives
         run = Run(reader, plan)
         written = 0
-        for block in run:
+        for block, owned in run:
             k = len(block)
             if collected is None:
-                if run.block_is_new:  # the whole signal, resampled: keep it, do not copy it
+                if owned:  # the whole signal, resampled: keep it, do not copy it
                     collected, written = block.reshape(k, channels), k
                     continue
                 collected = np.empty((expected, channels), plan.dtype)
@@ -358,7 +361,7 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
         if collected is None:  # nothing was read
             collected = np.empty((0, channels), plan.dtype)
         out = collected
-    final = plan.output_frames(run.frames_read, reader.sample_rate, sr_out)
+    final = plan.output_frames(run.frames_read)
     # No view of ``out`` is alive here: it may be resized in place.
     if final > written:
         if final > len(out):
@@ -374,6 +377,37 @@ def decode(reader: Reader, plan: Plan, sr_out: float | None) -> np.ndarray:
         return out.reshape(final)
     transposed: np.ndarray = out.T  # (channels, n), a view, as librosa's ``read(...).T``
     return transposed
+
+
+def frame_blocks(
+    run: Run, plan: Plan, block_size: int, advance: int, fill_value: float | None, *,
+    librosa_011_tail: bool = False,
+) -> Iterator[np.ndarray]:
+    """The stream sink: cut the processed signal ``z`` into ``z[i*advance : i*advance +
+    block_size]``, as ``(channels, block_size)`` (or ``(block_size,)``) arrays.
+
+    librosa 1.0 yields block ``i`` while ``i * advance < len(z)``; librosa 0.11 (soundfile's
+    ``blocks``) only while the block holds a sample beyond the previous block's overlap:
+    ``librosa_011_tail``, which only the librosa patch asks for under librosa 0.11.
+    """
+    overlap = block_size - advance if librosa_011_tail else 0
+    channels = plan.out_channels
+    shape = (block_size,) if channels == 1 else (block_size, channels)
+    # Ring of pending samples: at most one block plus one processed chunk.
+    pending = np.empty((0, *shape[1:]), plan.dtype)
+    for chunk, _ in run:
+        pending = np.concatenate((pending, chunk)) if len(pending) else chunk.copy()
+        while len(pending) >= block_size:
+            yield pending[:block_size].T.copy()
+            pending = pending[advance:]
+    while len(pending) > overlap and len(pending) > 0:
+        block = pending[:block_size]
+        if len(block) < block_size and fill_value is not None:
+            padded = np.full(shape, fill_value, plan.dtype)
+            padded[: len(block)] = block
+            block = padded
+        yield block.T.copy()
+        pending = pending[advance:]
 
 
 def _resized(out: np.ndarray, size: int) -> np.ndarray:

@@ -589,7 +589,12 @@ def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]
         return _DEFER
     path = options.pop("path")
     try:
-        blocks = _api.stream(path, **options)  # validates now; reads on the first next()
+        # validates now, reads on the first next(); librosa 0.11's block rules where it is 0.11
+        token = _api.librosa_011_stream.set(_STATE.legacy_librosa)
+        try:
+            blocks = _api.stream(path, **options)
+        finally:
+            _api.librosa_011_stream.reset(token)
     except (ValueError, TypeError):
         return _DEFER  # librosa raises its ParameterError, at the first next() as it does
     return _stream_or_defer(blocks, path, call_librosa)
