@@ -21,7 +21,7 @@ from ..errors import AudioDecodeError, AudioTooLargeError, UnsupportedFormatErro
 from ._base import Decline, Reader
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from .._source import Source
 
@@ -99,9 +99,10 @@ def open_reader(source: Source, backend: str | None = None, *, decoding: bool = 
         the message gives each backend's reason.
     """
     failures: list[tuple[str, Exception]] = []
-    for reader in _open_each(source, backend, decoding, failures):
-        return reader
-    raise _every_backend_failed(source, failures)
+    opened = _open_first(source, _order(source, backend), 0, decoding, failures)
+    if opened is None:
+        raise _every_backend_failed(source, failures)
+    return opened[0]
 
 
 def decode_with_fallback(
@@ -120,7 +121,12 @@ def decode_with_fallback(
         Every backend failed; the message gives each one's reason.
     """
     failures: list[tuple[str, Exception]] = []
-    for reader in _open_each(source, backend, True, failures):
+    order = _order(source, backend)
+    index = 0
+    # A loop rather than a generator of readers: this runs on every load, where a generator's
+    # frame and resumptions are a measurable share of a short WAV clip's load.
+    while (opened := _open_first(source, order, index, True, failures)) is not None:
+        reader, index = opened
         with reader:
             try:
                 return decode(reader)
@@ -128,24 +134,31 @@ def decode_with_fallback(
                 raise  # the audio's length, not this backend, is the problem: do not decode again
             except AudioDecodeError as exc:
                 failures.append((reader.name, exc))
+        index += 1
     raise _every_backend_failed(source, failures)
 
 
-def _open_each(
-    source: Source, backend: str | None, decoding: bool, failures: list[tuple[str, Exception]]
-) -> Iterator[Reader]:
-    """Open each backend in turn (best first), recording why the others did not open."""
+def _order(source: Source, backend: str | None) -> tuple[str, ...]:
     if source.soundfile is None and not source.head():
         raise UnsupportedFormatError(source.name, "the file is empty")
-    for name in backend_order(source, backend):
+    return backend_order(source, backend)
+
+
+def _open_first(
+    source: Source, order: tuple[str, ...], start: int, decoding: bool,
+    failures: list[tuple[str, Exception]],
+) -> tuple[Reader, int] | None:
+    """The first backend of ``order[start:]`` that opens ``source``, and its index; records
+    why the others did not open."""
+    for index in range(start, len(order)):
+        name = order[index]
         if failures and source.fileobj is not None:
             source.fileobj.seek(0)  # the previous backend may have read anywhere
         try:
-            reader = _reader_class(name)(source, decoding=decoding)
+            return _reader_class(name)(source, decoding=decoding), index
         except (Decline, AudioDecodeError) as exc:  # noqa: PERF203 - trying each in turn
             failures.append((name, exc))
-            continue
-        yield reader
+    return None
 
 
 def _every_backend_failed(source: Source, failures: list[tuple[str, Exception]]) -> Exception:
