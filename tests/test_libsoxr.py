@@ -124,3 +124,26 @@ def test_load_is_the_same_with_or_without_the_binding(short_corpus, monkeypatch)
     monkeypatch.setattr(_resample, "oneshot", lambda: None)
     for kwargs, y_ref in zip(requests, expected, strict=True):
         np.testing.assert_array_equal(audiodecode.load(path, **kwargs)[0], y_ref, strict=True)
+
+
+def test_the_environment_switch_turns_the_binding_off(short_corpus):
+    """``AUDIODECODE_SOXR_ONESHOT=0``: python-soxr resamples, and the arrays are librosa's."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np, librosa, audiodecode\n"
+        "from audiodecode import _libsoxr\n"
+        "assert _libsoxr.oneshot() is None\n"
+        "for path in sys.argv[1:]:\n"
+        "    ours, _ = audiodecode.load(path, sr=16000)\n"
+        "    theirs, _ = librosa.load(path, sr=16000)\n"
+        "    np.testing.assert_array_equal(ours, theirs, strict=True)\n"
+        "print('ok')\n"
+    )
+    paths = [str(short_corpus[kind]) for kind in ("wav_pcm16", "flac_16", "mp3")]
+    done = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True,
+                          env=dict(os.environ, AUDIODECODE_SOXR_ONESHOT="0"), check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

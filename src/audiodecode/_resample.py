@@ -14,7 +14,6 @@ only when asked for.
 from __future__ import annotations
 
 import math
-import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -122,9 +121,12 @@ class SoxrResampler(Resampler):
             resampled = resample(signal, self.sr_in, self.sr_out, self.quality, length)
             if resampled is not None:
                 return resampled
-        stream = _kept_streams.cleared(
-            self.sr_in, self.sr_out, self.channels, self.dtype, self.quality
-        )
+        # Where the binding is not made (or is switched off): a python-soxr stream, which
+        # gives the same samples as its one-shot ``soxr.resample`` (a stream internally).
+        # Not ``soxr.resample`` itself: for ``(n, 1)`` input it returns a view, which
+        # ``fit_length`` cannot grow, so the third of speech clips that soxr leaves one frame
+        # short would be copied; a stream's result owns its samples.
+        stream = _new_stream(self.sr_in, self.sr_out, self.channels, self.dtype, self.quality)
         # soxr's result is passed on without a name: a local reference to it would stop
         # ``fit_length`` growing it. Mono goes through as ``(n, 1)``, whose result is the
         # array that owns the samples (python-soxr's own mono path returns a view of it).
@@ -156,46 +158,6 @@ def fit_length(resampled: np.ndarray, length: int) -> np.ndarray:
     padded = np.zeros((length, resampled.shape[1]), resampled.dtype)
     padded[:frames] = resampled
     return padded
-
-
-class _KeptStreams(threading.local):
-    """Per-thread soxr streams, cleared and reused for one whole-signal call after another.
-
-    The fallback for :meth:`SoxrResampler.whole` where :mod:`audiodecode._libsoxr` cannot bind
-    libsoxr's one-shot call. Not ``soxr.resample``, librosa's own call, because of what it
-    returns: for ``(n, 1)`` input a view (python-soxr splits the channels), which
-    ``fit_length`` cannot grow, so the third of speech clips that soxr leaves one frame short
-    would be copied; a stream's result owns its samples. The CPU is about the same, as
-    ``clear()`` designs the filter again (BENCHMARKS.md has the measurement), but ``clear()``
-    holds the GIL while it does; ``soxr.resample`` does not.
-
-    A cleared stream gives the same samples as the one-shot call (python-soxr's ``resample`` is
-    a stream internally; ``tests/test_pipeline.py`` checks both dtypes, every quality and several
-    rates and channel counts). ``whole`` never yields while it holds a stream, so a nested
-    ``load`` in the same thread cannot share one half-way.
-    """
-
-    _LIMIT = 4  # rate pairs x channel counts x dtypes in use at once, per thread
-
-    def __init__(self) -> None:
-        self.streams: dict[tuple[Any, ...], Any] = {}
-
-    def cleared(
-        self, sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str
-    ) -> Any:
-        key = (sr_in, sr_out, channels, dtype, quality)
-        stream = self.streams.pop(key, None)
-        if stream is None:
-            stream = _new_stream(sr_in, sr_out, channels, dtype, quality)
-        else:
-            stream.clear()
-        if len(self.streams) >= self._LIMIT:
-            del self.streams[next(iter(self.streams))]  # the least recently used
-        self.streams[key] = stream
-        return stream
-
-
-_kept_streams = _KeptStreams()
 
 
 def _new_stream(sr_in: float, sr_out: float, channels: int, dtype: np.dtype, quality: str) -> Any:
