@@ -99,3 +99,18 @@ def test_the_package_has_no_import_cycle():
 
     cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if reaches(b, a, {b}))
     assert cycles == []
+
+
+def test_compat_imports_the_benchmark_only_for_compare_backends():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, audiodecode.compat as compat\n"
+        "assert 'audiodecode.bench' not in sys.modules\n"
+        "assert compat.compare_backends.__module__ == 'audiodecode.bench.compare'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
