@@ -380,15 +380,13 @@ def test_a_cold_start_child_imports_what_its_loader_imports(folder, loader):
     """The child runs the loader's own function from a file run by path, so a peer's cold
     start never includes importing audiodecode."""
     import subprocess
-    import sys
 
     from audiodecode.bench import children
 
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", children._RUN_CHILD, "cold", loader,
-         str(folder / "music.wav"), "native", "mono"],
-        capture_output=True, text=True, check=True,
-    )
+    python, *arguments = children.child_command(
+        ["cold", loader, str(folder / "music.wav"), "native", "mono"])
+    done = subprocess.run([python, "-X", "importtime", *arguments], capture_output=True,
+                          text=True, check=True)
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
     assert loader in imported

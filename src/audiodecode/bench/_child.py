@@ -1,19 +1,19 @@
 """The loaders as plain functions, and what a benchmark child process runs.
 
-This file imports only the standard library at module level: a child runs it by path
-(``runpy.run_path``), so a cold start or a peak-memory figure imports what the loader imports
-and nothing else (not even audiodecode, for the peers). The parent times the same functions
-in-process, so both measure one piece of code.
+This file imports only ``sys`` at module level: a child runs its code (compiled once by the
+parent, see ``children._child_code``) without importing the audiodecode package, so a cold
+start or a peak-memory figure imports what the loader imports and nothing else (not even
+audiodecode, for the peers). The parent times the same functions in-process, so both measure
+one piece of code.
 """
 
 from __future__ import annotations
 
-import gc
-import importlib
-import json
 import sys
-from typing import TYPE_CHECKING
 
+# Not ``from typing import TYPE_CHECKING``: importing typing would be part of every child's
+# measured start-up (mypy treats this constant as it treats typing's).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -224,6 +224,9 @@ def _reset_peak() -> bool:
 
 def peak_memory(name: str, module: str, path: str, sr: float | None, mono: bool) -> dict[str, Any]:
     """Peak resident memory of one load by loader ``name``, in KiB, and how it was taken."""
+    import gc
+    import importlib
+
     load = FUNCTIONS[name]
     importlib.import_module(module)
     after_import = _kib("VmHWM")
@@ -249,6 +252,8 @@ def main(argv: list[str]) -> None:
         name, path, sr, mono = args
         FUNCTIONS[name](path, _rate(sr), mono == "mono")
     else:
+        import json
+
         name, module, path, sr, mono = args
         print(json.dumps(peak_memory(name, module, path, _rate(sr), mono == "mono")))
 
