@@ -97,3 +97,31 @@ def test_load_prints_nothing_from_libmpg123(
     for sr in (None, 16000):
         audiodecode.load(tracks["mp3_sndfile_44k_stereo"], sr=sr)
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("as_input", ["bytes", "BytesIO"])
+def test_a_header_that_seeks_before_the_start_is_refused_quietly(tmp_path: Path,
+                                                                  as_input: str) -> None:
+    """Found by the fuzzer: this AIFF header makes libsndfile seek to -1. Through soundfile's
+    virtual I/O that raised inside a cffi callback ("Exception ignored ..." on stderr, and an
+    unraisable-exception warning); now the seek fails as fseek does, and the file is refused."""
+    import gc
+    import io
+    import sys
+
+    from audiodecode import _corpus
+
+    data = bytearray(_corpus.write(tmp_path / "x.aiff", "aiff_pcm16", sample_rate=8000,
+                                   channels=1, seconds=0.05).read_bytes())
+    data[4:7] = bytes([154, 179, 223])  # the FORM size
+    data[27:42] = bytes([20, 51, 200, 102, 133, 183, 240, 86, 104, 29, 81, 82, 175, 128, 60])
+    source = bytes(data) if as_input == "bytes" else io.BytesIO(bytes(data))
+    unraisable: list[str] = []
+    previous, sys.unraisablehook = sys.unraisablehook, lambda u: unraisable.append(repr(u))
+    try:
+        with pytest.raises(audiodecode.AudioDecodeError):
+            audiodecode.load(source, sr=None)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert unraisable == []

@@ -20,7 +20,7 @@ this backend produces librosa's samples by construction. Two details matter for 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import soundfile as sf
 from soundfile import _ffi, _snd  # the cffi handles soundfile itself calls libsndfile through
@@ -72,7 +72,7 @@ class SndfileReader(Reader):
                 msg = "the soundfile.SoundFile passed in is closed"
                 raise ValueError(msg)
         else:
-            target = source.path if source.path is not None else source.fileobj
+            target: Any = source.path if source.path is not None else _SeekGuard(source.fileobj)
             if sniff(source.head()) == "mp3":
                 self.length_in_doubt = _cut_short_of_xing_bytes(source)
             if source.fileobj is not None:
@@ -146,6 +146,37 @@ class SndfileReader(Reader):
         if (self.source.soundfile is None or self.source.owned) and not self._file.closed:
             self._file.close()
 
+
+
+class _SeekGuard:
+    """A caller's file object as libsndfile sees it: a seek that fails leaves it in place.
+
+    soundfile hands libsndfile's seeks to ``file.seek`` from a cffi callback. A damaged header
+    can make libsndfile seek before the start; ``BytesIO.seek(-1)`` then raises in the callback,
+    where the exception can only be printed ("Exception ignored from cffi callback") and the
+    seek reports position 0. Here the seek fails as C's ``fseek`` does: the position does not
+    move, and libsndfile, finding the data it then reads wrong, reports the file as damaged.
+    """
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        if hasattr(file, "readinto"):
+            self.readinto = file.readinto
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._file.read(size)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        try:
+            position: int = self._file.seek(offset, whence)
+        except (ValueError, OSError):
+            position = self._file.tell()
+        return position
+
+    def tell(self) -> int:
+        position: int = self._file.tell()
+        return position
 
 
 def _cut_short_of_xing_bytes(source: Source) -> bool:
