@@ -163,3 +163,13 @@ def test_scipys_wide_test_files_read_as_scipy_reads_them(bits: int) -> None:
     _, integers = wavfile.read(path)  # int64, left-justified
     y, _ = audiodecode.load(path, sr=None, mono=False, dtype=np.float64)
     np.testing.assert_array_equal(y, integers.T * 2.0**-63, strict=True)
+
+
+@pytest.mark.parametrize("chunk", [b"ds64", b"fmt "])
+def test_a_file_that_ends_inside_its_header_chunk_is_declined(chunk: bytes) -> None:
+    """Found by the fuzzer: ``RIFF....WAVEds64`` with a 16-byte size and no body raised
+    struct.error from the ds64 parse; the WAV reader now declines, and libsndfile and FFmpeg
+    refuse it with our error."""
+    data = b"RIFF\x00\x00\x00\x00WAVE" + chunk + b"\x10\x00\x00\x00" + b"\x01" * 3
+    with pytest.raises(AudioDecodeError):
+        audiodecode.load(data, sr=None)

@@ -113,6 +113,9 @@ class WavReader(Reader):
                     chunk = head[body : body + chunk_size]
                 else:
                     chunk = self._read_at(body, chunk_size)
+                if len(chunk) < chunk_size:  # the file ends inside the chunk
+                    msg = f"truncated {chunk_id!r} chunk"
+                    raise Decline(msg)
                 if chunk_id == b"fmt ":
                     fmt = chunk
                 else:
