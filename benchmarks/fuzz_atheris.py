@@ -3,7 +3,7 @@
     PYTHONPATH=src python benchmarks/fuzz_atheris.py -runs=100000 -artifact_prefix=/tmp/ SEEDS/
 
 libFuzzer mutates the files in ``SEEDS/`` (any audio files: ``tests/test_fuzz.py`` writes one
-per format of ``audiodecode._hostile.MUTATED_KINDS``), guided by the branches our Python code
+per format of ``tests/_hostile.py``'s ``MUTATED_KINDS``), guided by the branches our Python code
 takes (atheris instruments ``audiodecode``; libsndfile and FFmpeg are not instrumented, so
 their code is reached, not steered). Each input goes to one of three targets, chosen by its
 first byte: ``_source.sniff``, the WAV reader's header parser, and ``audiodecode.load`` on the

@@ -1,4 +1,4 @@
-"""Hostile input: every case of ``audiodecode._hostile`` in its own child, and the table.
+"""Hostile input: every case of ``tests/_hostile.py`` in its own child, and the table.
 
     PYTHONPATH=src python benchmarks/hostile_input.py [--mutations 200] [--truncations 24]
 
@@ -22,7 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from audiodecode import _hostile
+# The corpus and the runner are the test suite's (tests/_hostile.py): the table is of the very
+# cases the tests assert on.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import _hostile  # noqa: E402
 
 
 def main() -> int:

@@ -19,13 +19,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _hostile
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiodecode
-from audiodecode import AudioDecodeError, _corpus, _hostile
+from audiodecode import AudioDecodeError, _corpus
 from audiodecode._source import Source, sniff
 from audiodecode.backends._base import Decline
 from audiodecode.backends.wav import WavReader

@@ -1,6 +1,6 @@
 """Untrusted input: no crash, no hang, no untyped error, no allocation from a lying header.
 
-The corpus (``audiodecode._hostile``) is generated here: truncations and mutations of ten
+The corpus (``tests/_hostile.py``) is generated here: truncations and mutations of ten
 formats, hand-made headers that lie, special paths and extreme arguments. Each case runs in
 its own forked child with a timeout (a crash or a hang cannot take the test run down), and
 the table the README's "Untrusted input" section shows is printed (``pytest -s``). The other
@@ -14,6 +14,7 @@ import pickle
 import socket
 import struct
 
+import _hostile
 import numpy as np
 import pytest
 import soundfile as sf
@@ -26,7 +27,6 @@ from audiodecode import (
     DecodeTimeoutError,
     NotRegularFileError,
     _corpus,
-    _hostile,
 )
 from audiodecode._libsoxr import oneshot
 from audiodecode._pipeline import RESAMPLE_CALL_FRAMES, Run, plan

@@ -130,7 +130,7 @@ def write_hostile_corpus(
     ...     sorted({case.group for case in cases})[:3]
     ['arguments', 'header', 'mutated']
     """
-    from . import _corpus
+    from audiodecode import _corpus
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -421,11 +421,13 @@ def run_cases(
     a case costs a ``fork`` and its own work.
     """
     payload = json.dumps([asdict(case) for case in cases])
+    import audiodecode
+
     env = dict(os.environ)
-    src = str(Path(__file__).resolve().parent.parent)
+    src = str(Path(audiodecode.__file__).resolve().parent.parent)  # the package being tested
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(
-        [python or sys.executable, "-m", "audiodecode._hostile", str(timeout)],
+        [python or sys.executable, str(Path(__file__).resolve()), str(timeout)],
         input=payload, capture_output=True, text=True, env=env, check=False,
         timeout=timeout * len(cases) + 120,
     )  # fmt: skip
@@ -457,7 +459,7 @@ def _serve(timeout: float) -> None:
             listeners.append(listener)
     # Warm up every backend once, so that a child's RSS growth is its own work.
     with tempfile.TemporaryDirectory() as warm:
-        from . import _corpus
+        from audiodecode import _corpus
 
         for kind in ("wav_pcm16", "flac_16", "m4a_aac"):
             if _corpus.KINDS[kind].available():
