@@ -406,8 +406,7 @@ def stream(
     if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
         # An open SoundFile knows its rate: a step that does not fit it fails now, before the
         # caller's file has moved (so that the librosa patch can still hand the call over).
-        native_block_step(block_length * hop_length, sr, path.samplerate, block_length,
-                          hop_length)
+        native_block_step(block_length, hop_length, sr, path.samplerate)
     return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
                    fill_value, res_type, resolved_dtype, backend, librosa_011_stream.get())
 
@@ -424,8 +423,7 @@ def _stream(
         if source.soundfile is not None:
             source.owned = False  # librosa.stream leaves a caller's SoundFile open
         with open_reader(source, backend) as reader:
-            native_step = native_block_step(advance, sr, reader.sample_rate, block_length,
-                                            hop_length)
+            native_step = native_block_step(block_length, hop_length, sr, reader.sample_rate)
             if librosa_011 and native_step == advance:
                 # librosa 0.11: SoundFile.blocks(blocksize=block_size, overlap=...) reads one
                 # block, then one advance at a time.
@@ -442,18 +440,20 @@ def _stream(
 
 
 def native_block_step(
-    advance: int, sr: float | None, sr_native: float, block_length: int, hop_length: int
+    block_length: int, hop_length: int, sr: float | None, sr_native: float
 ) -> int:
-    """Native samples per block of ``advance`` target samples (librosa 1.0's rule).
+    """Native samples per block of ``block_length * hop_length`` target samples (librosa 1.0's
+    rule).
 
     librosa 1.0 requires each block to advance by a whole number of native samples; when it
     does not, the error says which ``block_length`` and ``hop_length`` would.
 
     Examples
     --------
-    >>> native_block_step(40960, 16000, 44100, block_length=256, hop_length=160)
+    >>> native_block_step(256, 160, sr=16000, sr_native=44100)
     112896
     """
+    advance = block_length * hop_length
     if sr is None or sr == sr_native:
         return advance
     exact = advance * sr_native / sr
