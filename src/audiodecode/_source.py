@@ -85,6 +85,18 @@ class Source:
                     return None
         return self._size
 
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset``: ``pread`` on a local file, else seek and read.
+
+        For header parsing beyond :meth:`head`; a caller's file object is left wherever the
+        read ends (every backend seeks before it reads).
+        """
+        if self.fd is not None:
+            return os.pread(self.fd, size, offset)
+        fileobj = self.raw_file()
+        fileobj.seek(offset)
+        return fileobj.read(size)
+
     def head(self) -> bytes:
         """The first ``HEAD_BYTES`` bytes of the file (fewer if it is shorter)."""
         if self._head is None:

@@ -191,7 +191,7 @@ def _cut_short_of_xing_bytes(source: Source) -> bool:
         start = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
         if head[5] & 0x10:  # a footer follows the tag
             start += 10
-    first_frame = _read_at(source, start, 256)
+    first_frame = source.read_at(start, 256)
     tag = max(first_frame.find(b"Xing"), first_frame.find(b"Info"))
     if len(first_frame) < 4 or first_frame[0] != 0xFF or tag < 0:
         return False
@@ -200,20 +200,5 @@ def _cut_short_of_xing_bytes(source: Source) -> bool:
         return False
     at = tag + 8 + (4 if flags & 0x1 else 0)
     declared = int.from_bytes(first_frame[at : at + 4], "big")
-    available = _size(source) - start
-    return declared > 0 and available < 0.99 * declared
-
-
-def _read_at(source: Source, offset: int, size: int) -> bytes:
-    if source.fd is not None:
-        return os.pread(source.fd, size, offset)
-    assert source.fileobj is not None
-    source.fileobj.seek(offset)
-    return source.fileobj.read(size)
-
-
-def _size(source: Source) -> int:
-    if source.fd is not None:
-        return os.fstat(source.fd).st_size
-    assert source.fileobj is not None
-    return source.fileobj.seek(0, os.SEEK_END)
+    size = source.size()
+    return declared > 0 and size is not None and size - start < 0.99 * declared

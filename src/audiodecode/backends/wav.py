@@ -61,13 +61,6 @@ class WavReader(Reader):
         self._data: np.ndarray | None = None
         self._parse_header(source.head(), read_small_data=decoding)
 
-    def _read_at(self, offset: int, size: int) -> bytes:
-        if self._fd is not None:
-            return os.pread(self._fd, size, offset)
-        assert self._file is not None
-        self._file.seek(offset)
-        return self._file.read(size)
-
     def _parse_header(self, head: bytes, *, read_small_data: bool) -> None:
         riff = head[:4]
         if riff not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
@@ -84,7 +77,7 @@ class WavReader(Reader):
             if position + 8 <= len(head):
                 chunk_header = head[position : position + 8]
             else:
-                chunk_header = self._read_at(position, 8)
+                chunk_header = self.source.read_at(position, 8)
                 if len(chunk_header) < 8:
                     break  # the end of the file
             chunk_id = chunk_header[:4]
@@ -112,7 +105,7 @@ class WavReader(Reader):
                 if body + chunk_size <= len(head):
                     chunk = head[body : body + chunk_size]
                 else:
-                    chunk = self._read_at(body, chunk_size)
+                    chunk = self.source.read_at(body, chunk_size)
                 if len(chunk) < chunk_size:  # the file ends inside the chunk
                     msg = f"truncated {chunk_id!r} chunk"
                     raise Decline(msg)
