@@ -17,7 +17,7 @@ MODULES = [
     "audiodecode.backends.pyav", "audiodecode.bench", "audiodecode.bench.loaders",
     "audiodecode.bench.discovery", "audiodecode.bench.engine", "audiodecode.bench.report",
     "audiodecode.bench.results", "audiodecode.bench.children", "audiodecode.bench.plot",
-    "audiodecode.bench.demo", "audiodecode.bench.compare",
+    "audiodecode.bench.demo", "audiodecode.bench.compare", "audiodecode._librosa",
 ]
 
 # Integrations whose examples need their optional extra: without it there is nothing to run

@@ -92,7 +92,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import inspect
 import logging
 import os
@@ -107,6 +106,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _api, _rollback
+from ._librosa import PATCH_MARK, import_librosa, original
 from ._resample import RES_TYPES, SOXR_TYPES
 from ._rollback import BACKEND_ENV
 
@@ -137,7 +137,6 @@ PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
 PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
 
 
-_INSTALL_HINT = "pip install librosa  (or pip install 'audiodecode[librosa]')"
 
 _logger = logging.getLogger(__name__)
 
@@ -168,7 +167,6 @@ class _PatchState:
     legacy_librosa: bool = False
     #: librosa 1.0 wraps ``stream`` in ``future_default(sr)``, which warns when sr is left out.
     stream_is_decorated: bool = False
-    originals: dict[str, Callable[..., Any]] = field(default_factory=dict)
     bindings: list[_Binding] = field(default_factory=list)
 
 
@@ -215,7 +213,7 @@ def patch_librosa(verbose: bool = True) -> None:
     with _LOCK:
         if _STATE.active:
             return
-        librosa = _import_librosa()
+        librosa = import_librosa()
         # Where librosa defines them; what a lazy ``librosa.load`` lookup would return.
         defined = {name: getattr(sys.modules["librosa.core.audio"], name)
                    for name in PATCHED_FUNCTIONS}
@@ -237,7 +235,6 @@ def patch_librosa(verbose: bool = True) -> None:
         _STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
         _STATE.legacy_librosa = _major_version(_STATE.librosa_version) < 1
         _STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
-        _STATE.originals = {name: _unwrapped(getattr(librosa, name)) for name in PATCHED_FUNCTIONS}
         _STATE.bindings = bindings
     if verbose:
         print(_patch_message(bindings), file=sys.stderr)
@@ -269,7 +266,6 @@ def unpatch_librosa() -> None:
                 binding.namespace[binding.key] = binding.previous
         _STATE.active = False
         _STATE.bindings = []
-        _STATE.originals = {}
 
 
 def is_patched() -> bool:
@@ -314,18 +310,6 @@ def librosa_patched(verbose: bool = False) -> Iterator[None]:
             unpatch_librosa()
 
 
-def _import_librosa() -> types.ModuleType:
-    try:
-        librosa = importlib.import_module("librosa")
-        importlib.import_module("librosa.core.audio")
-    except ModuleNotFoundError as exc:
-        if exc.name != "librosa":
-            raise  # librosa is there but something it needs is not: its own message says what
-        msg = f"audiodecode.compat needs librosa, which is not installed: {_INSTALL_HINT}"
-        raise ImportError(msg, name="librosa") from None
-    return librosa
-
-
 _LAZY_PACKAGES = ("librosa", "librosa.core")
 
 
@@ -351,12 +335,6 @@ def _find_originals(
 def _major_version(version: str) -> int:
     head = version.split(".")[0]
     return int(head) if head.isdigit() else 0
-
-
-def _unwrapped(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The original behind one of our wrappers (``__wrapped__`` is set by functools.wraps)."""
-    original: Callable[..., Any] = getattr(function, "__wrapped__")  # noqa: B009 - for mypy
-    return original
 
 
 def _namespace(module: Any) -> dict[str, Any] | None:
@@ -430,7 +408,7 @@ def _make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]
                     return result
         return original(*args, **kwargs)
 
-    wrapper.__audiodecode_patch__ = True  # type: ignore[attr-defined]  # see librosa_original
+    setattr(wrapper, PATCH_MARK, True)  # librosa's own function stays findable (_librosa)
     wrapper.__doc__ = (
         f"[Patched by audiodecode.compat.patch_librosa: decodes with audiodecode where it "
         f"gives librosa's answer, see help(audiodecode.compat).]\n\n{original.__doc__ or ''}"
@@ -633,16 +611,6 @@ _ROUTERS: dict[str, Router] = {
 # librosa's own functions, patched or not
 
 
-def _original(name: str) -> Callable[..., Any]:
-    """librosa's own function, never the patch's wrapper."""
-    with _LOCK:
-        if _STATE.active:
-            return _STATE.originals[name]
-    librosa = _import_librosa()
-    function: Callable[..., Any] = getattr(librosa, name)
-    return function
-
-
 def load_with_librosa(
     path: AudioSource,
     *,
@@ -681,7 +649,7 @@ def load_with_librosa(
     >>> y.shape, sr
     ((16000,), 16000)
     """
-    result: tuple[np.ndarray, float] = _original("load")(
+    result: tuple[np.ndarray, float] = original("load")(
         path, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type
     )
     return result

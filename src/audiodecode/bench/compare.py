@@ -2,7 +2,7 @@
 
 A check a user runs before switching (``from audiodecode.compat import compare_backends``
 still works). It never imports :mod:`audiodecode.compat`: librosa's own ``load`` is found
-behind the patch's wrapper (:func:`librosa_original`).
+behind the patch's wrapper (``audiodecode._librosa.original``).
 """
 
 from __future__ import annotations
@@ -18,29 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _api, _rollback
+from .._librosa import original
 from .._rollback import BACKEND_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .._source import AudioSource
-
-
-def librosa_original(name: str) -> Callable[..., Any]:
-    """librosa's own function ``name``, even while :func:`audiodecode.compat.patch_librosa`
-    has replaced it (the patch's wrappers say so and keep the original in ``__wrapped__``).
-
-    Examples
-    --------
-    >>> librosa_original("load").__module__
-    'librosa.core.audio'
-    """
-    import librosa
-
-    function: Callable[..., Any] = getattr(librosa, name)
-    while getattr(function, "__audiodecode_patch__", False):
-        function = function.__wrapped__  # type: ignore[attr-defined]
-    return function
 
 
 
@@ -170,7 +154,7 @@ def compare_backends(
         msg = f"iterations={iterations!r} must be a positive integer"
         raise ValueError(msg)
     backend = load_kwargs.pop("backend", None)
-    librosa_load = librosa_original("load")
+    librosa_load = original("load")
 
     def run_audiodecode() -> np.ndarray:
         y, _ = _api.load(path, sr=sr, backend=backend, **load_kwargs)
