@@ -68,20 +68,30 @@ def test_batch_functions_pass_every_load_keyword_through(function: Any) -> None:
         function(["x.wav"], sr=-1)
 
 
-def test_max_duration_reaches_load_through_the_layers(tmp_path: Any) -> None:
+def _one_second_wav(folder: Any) -> Any:
     import numpy as np
     import soundfile as sf
 
+    path = folder / "one_second.wav"
+    sf.write(path, np.random.default_rng(0).uniform(-0.5, 0.5, 8000), 8000)
+    return path
+
+
+def test_max_duration_reaches_load_through_the_layers(tmp_path: Any) -> None:
+    import numpy as np
+
     from audiodecode.ray import DecodeBatch
 
-    path = tmp_path / "one_second.wav"
-    sf.write(path, np.random.default_rng(0).uniform(-0.5, 0.5, 8000), 8000)
+    path = _one_second_wav(tmp_path)
     rows = DecodeBatch(sr=None, max_duration=0.5)({"path": np.array([str(path)])})
     assert rows["error"][0].startswith("AudioTooLargeError")
     with pytest.raises(audiodecode.AudioTooLargeError):
         batch.load_batch([path], sr=None, max_duration=0.5)
+
+
+def test_max_duration_reaches_load_through_the_dataset(tmp_path: Any) -> None:
     pytest.importorskip("torch")  # the [torch] extra
     from audiodecode.torch import AudioDataset
 
     with pytest.raises(audiodecode.AudioTooLargeError):
-        AudioDataset([path], sr=None, max_duration=0.5)[0]
+        AudioDataset([_one_second_wav(tmp_path)], sr=None, max_duration=0.5)[0]
