@@ -42,6 +42,7 @@ import numpy as np
 
 import audiodecode
 from audiodecode import _corpus, cache
+from audiodecode._options import LoadOptions
 from audiodecode.bench import machine_info
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _timed(function: Callable[[], Any], repeats: int) -> float:
 
 def _entry_path(path: str, sr: int | None) -> str:
     store = cache._current(None)
-    entry = store.entry(path, sr, True, 0.0, None, np.dtype(np.float32), "soxr_hq", None)
+    entry = store.entry(path, LoadOptions(sr=sr).checked())
     assert entry is not None
     return entry.path
 

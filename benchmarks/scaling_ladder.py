@@ -88,6 +88,7 @@ class _PerThread(threading.local):
 
 def _loader(rung: str) -> Any:
     import audiodecode
+    from audiodecode._options import LoadOptions
     from audiodecode._pipeline import decode, plan
     from audiodecode._resample import SoxrResampler, fit_length
     from audiodecode._scratch import borrow_array, give_back
@@ -112,8 +113,7 @@ def _loader(rung: str) -> Any:
             return audiodecode.load(path, sr=RATE)
         if rung == "audiodecode plan+decode":
             with open_source(path) as source, open_reader(source, None) as reader:
-                the_plan = plan(reader, sr=RATE, mono=True, offset=0.0, duration=None,
-                                dtype=float32, res_type="soxr_hq")
+                the_plan = plan(reader, LoadOptions(sr=RATE).checked())
                 return decode(reader, the_plan)
         if level >= RUNGS.index("audiodecode source+reader"):
             buffer = None

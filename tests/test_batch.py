@@ -21,6 +21,7 @@ import soundfile as sf
 
 import audiodecode
 from audiodecode import AudioDecodeError, CorruptAudioError, UnsupportedFormatError, batch
+from audiodecode._options import LoadOptions
 from audiodecode.batch import (
     BatchResult,
     Failure,
@@ -28,6 +29,8 @@ from audiodecode.batch import (
     imap,
     load_batch,
 )
+
+NATIVE_RATE = LoadOptions(sr=None).checked()
 
 # --- fixtures --------------------------------------------------------------------------------
 
@@ -229,10 +232,10 @@ def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrup
     """Workers take files a few at a time; a failure ends the group only for on_error="raise"."""
     from audiodecode.batch import _load_group
 
-    raising = _load_group([corrupt, clips[0]], None, {"sr": None}, stop_at_failure=True)
+    raising = _load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=True)
     assert [ok for ok, _ in raising] == [False]
     assert isinstance(raising[0][1], CorruptAudioError)
-    skipping = _load_group([corrupt, clips[0]], None, {"sr": None}, stop_at_failure=False)
+    skipping = _load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=False)
     assert [ok for ok, _ in skipping] == [False, True]
     np.testing.assert_array_equal(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
 

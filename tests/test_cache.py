@@ -16,6 +16,7 @@ import pytest
 
 import audiodecode
 from audiodecode import _api, _cache_slot, _corpus, cache
+from audiodecode._options import LoadOptions
 from audiodecode.batch import imap, load_batch
 
 SRC = str(Path(audiodecode.__file__).parents[1])
@@ -133,6 +134,26 @@ def test_every_argument_that_changes_the_array_has_its_own_entry(files, store):
     assert len(_entries(store)) == len(variants)
 
 
+@pytest.mark.parametrize("sr", [None, 16000])
+def test_a_hit_longer_than_max_duration_is_refused_as_a_decode_would_be(files, store, sr):
+    path = files["flac"]  # 0.5 s
+    audiodecode.load(path, sr=sr)  # stored, under the default limit of 24 hours
+    with pytest.raises(audiodecode.AudioTooLargeError):
+        _fresh(path, sr=sr, max_duration=0.25)
+    with pytest.raises(audiodecode.AudioTooLargeError):
+        audiodecode.load(path, sr=sr, max_duration=0.25)
+    previous = audiodecode.set_max_duration(0.25)
+    try:
+        with pytest.raises(audiodecode.AudioTooLargeError):
+            audiodecode.load(path, sr=sr)
+    finally:
+        audiodecode.set_max_duration(previous)
+    # A limit the audio is within still reads the one entry.
+    y, _ = audiodecode.load(path, sr=sr, max_duration=0.5)
+    assert len(_entries(store)) == 1
+    np.testing.assert_array_equal(y, _fresh(path, sr=sr)[0], strict=True)
+
+
 def test_the_environment_variable_turns_it_on_for_other_processes(files, tmp_path):
     cache_dir = tmp_path / "from-env"
     code = f"""
@@ -229,14 +250,14 @@ def test_two_processes_writing_the_same_entries_at_once(files, tmp_path):
     # and writes them: every load must still be the decode.
     code = f"""
         import os, numpy as np, audiodecode, audiodecode.cache as c
+        from audiodecode._options import LoadOptions
         paths = {paths!r}
         expected = np.load({str(tmp_path / 'expected.npz')!r})
         store = c.enable({str(cache_dir)!r})
         for round in range(25):
             for i, path in enumerate(paths):
                 if round % 2:
-                    entry = store.entry(path, 16000, False, 0.0, None, np.dtype('float32'),
-                                        'soxr_hq', None)
+                    entry = store.entry(path, LoadOptions(sr=16000, mono=False).checked())
                     try:
                         os.unlink(entry.path)
                     except FileNotFoundError:
@@ -274,8 +295,7 @@ def test_eviction_keeps_the_folder_under_its_bound_least_recently_used_first(tmp
         offsets = [i / 100 for i in range(8)]  # a different entry for each offset
 
         def entry_name(offset: float) -> str:
-            entry = store.entry(source, None, True, offset, None, np.dtype(np.float32),
-                                "soxr_hq", None)
+            entry = store.entry(source, LoadOptions(sr=None, offset=offset).checked())
             assert entry is not None
             return Path(entry.path).name
 
@@ -344,7 +364,7 @@ def test_audio_dataset_in_dataloader_workers_shares_the_cache(files, store):
 
 
 def _entries_for(store: cache.DecodeCache, path: Path) -> str:
-    entry = store.entry(path, 16000, True, 0.0, None, np.dtype(np.float32), "soxr_hq", None)
+    entry = store.entry(path, LoadOptions(sr=16000).checked())
     assert entry is not None
     return entry.path
 

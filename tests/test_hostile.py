@@ -29,6 +29,7 @@ from audiodecode import (
     _corpus,
 )
 from audiodecode._libsoxr import oneshot
+from audiodecode._options import LoadOptions
 from audiodecode._pipeline import RESAMPLE_CALL_FRAMES, Run, plan
 from audiodecode._source import open_source
 from audiodecode.backends import open_reader
@@ -210,8 +211,7 @@ def test_steep_upsampling_is_streamed_in_bounded_calls_with_librosa_samples(tmp_
     got, _ = audiodecode.load(path, sr=8192)
     np.testing.assert_array_equal(got, expected, strict=True)
     with open_source(path) as source, open_reader(source) as reader:
-        the_plan = plan(reader, sr=8192, mono=True, offset=0.0, duration=None,
-                        dtype=np.dtype(np.float32), res_type="soxr_hq")
+        the_plan = plan(reader, LoadOptions(sr=8192).checked())
         sizes = [len(block) for block, _ in Run(reader, the_plan)]
     assert len(sizes) > 8
     assert max(sizes) <= 2 * RESAMPLE_CALL_FRAMES
@@ -337,8 +337,7 @@ def test_an_honest_file_beyond_the_first_allocation_grows_to_librosa_samples(tmp
     path = tmp_path / "stairs.flac"
     sf.write(path, np.stack([steps, -steps], axis=1), 44100, subtype="PCM_16")
     with open_source(path) as source, open_reader(source) as reader:
-        the_plan = plan(reader, sr=None, mono=False, offset=0.0, duration=None,
-                        dtype=np.dtype(np.float32), res_type="soxr_hq")
+        the_plan = plan(reader, LoadOptions(sr=None, mono=False).checked())
         assert the_plan.expected_frames < reader.frames == len(steps)
     expected, _ = sf.read(path, dtype="float32", always_2d=True)
     got, _ = audiodecode.load(path, sr=None, mono=False)

@@ -1,8 +1,9 @@
 """Every public function that passes options on to ``load`` takes them as ``load`` does.
 
 python-soundfile's ``test_argspec.py`` idea: the layers (``stream``, the PyTorch dataset, the
-Ray decoder and reader, the batch functions) must not drift from ``load``'s keywords and
-defaults. Each deliberate difference is listed with its reason; anything else fails.
+Ray decoder and reader, the batch functions, ``compat.load_with_librosa``) must not drift from
+``load``'s keywords and defaults, and ``load``'s must be :class:`LoadOptions`'s fields, the one
+value they all build. Each deliberate difference is listed with its reason; anything else fails.
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ from typing import Any
 import pytest
 
 import audiodecode
-from audiodecode import batch
+from audiodecode import batch, compat
+from audiodecode._options import LoadOptions
 
 LOAD = {name: p for name, p in inspect.signature(audiodecode.load).parameters.items()
         if name != "path"}
+
+
+def test_loads_keywords_are_the_options_fields_in_order_with_their_defaults() -> None:
+    assert list(LOAD) == list(LoadOptions._fields)
+    for name, parameter in LOAD.items():
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, name
+        default = LoadOptions._field_defaults[name]
+        assert parameter.default == default, name
+        assert type(parameter.default) is type(default), name
 
 
 def _layers() -> list[Any]:
@@ -36,6 +47,10 @@ def _layers() -> list[Any]:
 
     layers.append(pytest.param(DecodeBatch.__init__, {}, {}, id="DecodeBatch"))
     layers.append(pytest.param(read_audio, {}, {}, id="read_audio"))
+    librosa_has_none = "librosa.load has no such keyword"
+    layers.append(pytest.param(compat.load_with_librosa, {}, {
+        "backend": librosa_has_none, "max_duration": librosa_has_none,
+    }, id="load_with_librosa"))
     return layers
 
 

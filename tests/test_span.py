@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audiodecode._span import resolve_span
+from audiodecode._span import check_span, resolve_span
 
 rates = st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000, 96000, 192000])
 seconds = st.floats(min_value=0, max_value=100, allow_nan=False)
@@ -54,4 +54,4 @@ def test_tiny_negative_duration_reads_nothing():
 @pytest.mark.parametrize("offset", [math.nan, math.inf, -math.inf])
 def test_non_finite_offset_is_a_value_error(offset):
     with pytest.raises(ValueError, match="offset"):
-        resolve_span(offset, None, 16000, 100)
+        check_span(offset, None)

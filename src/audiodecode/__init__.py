@@ -22,8 +22,9 @@ from __future__ import annotations
 import os as _os
 from typing import TYPE_CHECKING, Any
 
-from ._api import get_duration, get_samplerate, info, load, set_max_duration, stream
+from ._api import get_duration, get_samplerate, info, load, stream
 from ._info import AudioInfo
+from ._options import set_max_duration
 from ._version import __version__
 from .errors import (
     AudioDecodeError,

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import os
 import sys
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _cache_slot, _rollback
 from ._info import AudioInfo
+from ._options import FLOAT32, LoadOptions, check_backend, set_max_duration
 from ._pipeline import Run, decode, frame_blocks, plan
-from ._resample import SOXR_TYPES, SR_MAX, SR_MIN, check_res_type
+from ._resample import SOXR_TYPES
 from ._source import AudioSource, open_source
-from ._span import check_span
-from .backends import BACKENDS, decode_with_fallback, open_reader
+from .backends import decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -27,7 +25,8 @@ if TYPE_CHECKING:
 
     from .backends import Reader
 
-__all__ = ["get_duration", "get_samplerate", "info", "load", "set_max_duration", "stream"]
+__all__ = ["get_duration", "get_samplerate", "info", "load", "load_with_options",
+           "set_max_duration", "stream"]
 
 
 # AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() fill the slot at run time.
@@ -80,131 +79,6 @@ def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
         return
     msg = f"{source_name}: read by {reader.name}, not libsndfile"
     raise _NotLibsndfiles(msg)
-
-
-#: The default ``max_duration`` of :func:`load`, in seconds (24 hours); see
-#: :func:`set_max_duration`.
-MAX_DURATION = 24 * 3600.0
-
-
-def set_max_duration(seconds: float) -> float:
-    """Set the default ``max_duration`` of :func:`load` for the process; return the old one.
-
-    ``load`` refuses audio longer than this (:class:`~audiodecode.AudioTooLargeError`) unless
-    called with its own ``max_duration``. The limit guards against files whose few bytes
-    decode to hours of samples (a header claiming 1 Hz, FLAC or Opus silence); it is a
-    duration in seconds of the file's audio, so the output is at most ``seconds * sr``
-    frames. ``math.inf`` removes it.
-
-    Examples
-    --------
-    >>> previous = set_max_duration(3600.0)
-    >>> previous
-    86400.0
-    >>> set_max_duration(previous)
-    3600.0
-    """
-    global MAX_DURATION
-    _check_max_duration(seconds)
-    previous, MAX_DURATION = MAX_DURATION, float(seconds)
-    return previous
-
-
-def _check_max_duration(seconds: float) -> None:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.number)) or not (
-        seconds > 0
-    ):
-        msg = f"max_duration={seconds!r} must be a positive number of seconds (math.inf: none)"
-        raise ValueError(msg)
-
-
-def _check_sr(sr: float | None) -> None:
-    if sr is None:
-        return
-    if isinstance(sr, bool) or not isinstance(sr, (int, float, np.number)) or not (
-        SR_MIN <= sr <= SR_MAX
-    ):
-        msg = f"sr={sr!r} must be None or a number of Hz from {SR_MIN:g} to {SR_MAX:g}"
-        raise ValueError(msg)
-
-
-_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
-
-
-def _check_dtype(dtype: DTypeLike) -> np.dtype:
-    if dtype is np.float32:  # the default: skip numpy's dtype machinery
-        return _FLOAT32
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    # ``dtype == None`` is true for float64 in numpy, so compare the scalar types.
-    if dtype is None or resolved is None or resolved.type not in (np.float32, np.float64):
-        msg = f"dtype={dtype!r} must be np.float32 or np.float64"
-        raise ValueError(msg)
-    return _FLOAT32 if resolved.type is np.float32 else _FLOAT64
-
-
-def _check_backend(backend: str | None) -> None:
-    if backend is not None and backend not in BACKENDS:
-        msg = f"backend={backend!r}; expected one of {', '.join(BACKENDS)} or None"
-        raise ValueError(msg)
-
-
-def check_load_arguments(
-    *,
-    sr: float | None = 22050,
-    mono: bool = True,
-    offset: float = 0.0,
-    duration: float | None = None,
-    dtype: DTypeLike = np.float32,
-    res_type: str = "soxr_hq",
-    backend: str | None = None,
-    max_duration: float | None = None,
-) -> np.dtype:
-    """Validate :func:`load`'s keywords without opening anything; return the resolved dtype.
-
-    ``load`` checks ``offset``/``duration`` once it knows the file's length; callers that
-    validate up front for many files (``load_batch``) get those checked here too.
-    """
-    _check_sr(sr)
-    resolved_dtype = _check_dtype(dtype)
-    if sr is not None:
-        check_res_type(res_type)
-    _check_backend(backend)
-    if offset != 0.0 or duration is not None:
-        check_span(offset, duration)
-    if max_duration is not None:
-        _check_max_duration(max_duration)
-    return resolved_dtype
-
-
-def check_load_kwargs(load_kwargs: dict[str, Any], caller: str) -> None:
-    """Reject what :func:`load` would reject for every file, before any file is opened.
-
-    ``caller`` names the function that passes ``load_kwargs`` on (``"load_batch/imap"``...),
-    for the message of an unknown keyword.
-
-    Examples
-    --------
-    >>> check_load_kwargs({"sr": 16000, "mono": False}, "load_batch")
-    >>> check_load_kwargs({"rate": 16000}, "load_batch")
-    Traceback (most recent call last):
-    ...
-    TypeError: got an unexpected keyword argument 'rate'; load_batch passes these keywords to audiodecode.load
-    """
-    try:
-        bound = _load_signature().bind("<path>", **load_kwargs)
-    except TypeError as exc:
-        msg = f"{exc}; {caller} passes these keywords to audiodecode.load"
-        raise TypeError(msg) from None
-    bound.arguments.pop("path")
-    check_load_arguments(**bound.arguments)
-
-
-@functools.cache
-def _load_signature() -> inspect.Signature:
-    return inspect.signature(load)
 
 
 def load(
@@ -287,23 +161,39 @@ def load(
     >>> y.shape, y.dtype, sr
     ((16000,), dtype('float32'), 16000)
     """
+    # The default dtype goes in resolved: checked() then has nothing to rebuild (``load`` is
+    # called per file, and a rebuild costs as much as every check together).
+    resolved = FLOAT32 if dtype is np.float32 else dtype
+    options = LoadOptions(sr, mono, offset, duration, resolved, res_type, backend, max_duration)
+    return load_with_options(path, options.checked())
+
+
+def load_with_options(path: AudioSource, options: LoadOptions) -> tuple[np.ndarray, float]:
+    """:func:`load` with checked options: what the layers call for each file.
+
+    ``load_batch``, ``imap``, ``AudioDataset``, ``DecodeBatch`` and the librosa patch check
+    the options once (:meth:`LoadOptions.checked`), then call this per file.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("tone.wav", np.sin(np.arange(8000) / 10).astype("float32"), 8000)
+    >>> y, sr = load_with_options("tone.wav", LoadOptions(sr=None).checked())
+    >>> y.shape, sr
+    ((8000,), 8000)
+    """
     if _rollback.ROLLED_BACK:
         # librosa's own load: a patched librosa.load hands rolled-back calls to its original.
         import librosa
 
-        result: tuple[np.ndarray, float] = librosa.load(
-            path, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
-            res_type=res_type,
-        )
+        result: tuple[np.ndarray, float] = librosa.load(path, **options.librosa_keywords())
         return result
-    resolved_dtype = check_load_arguments(sr=sr, dtype=dtype, res_type=res_type, backend=backend,
-                                          max_duration=max_duration)
     refusing = libsndfile_only.get()  # false but where the librosa patch sets it
     entry = None
     store = _cache_slot.active
     if store is not None and isinstance(path, (str, os.PathLike)):
-        entry = store.entry(path, sr, mono, offset, duration, resolved_dtype, res_type, backend)
-        hit = entry.read(sr) if entry is not None else None
+        entry = store.entry(path, options)
+        hit = entry.read(options) if entry is not None else None
         if hit is not None:
             if refusing and not _libsndfile_opens(path):
                 # FFmpeg's answer, cached by a plain load: librosa 0.11 answers this path.
@@ -314,15 +204,11 @@ def load(
     def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
         if refusing:
             _refuse_unless_libsndfile(reader, source.name)
-        the_plan = plan(
-            reader, sr=sr, mono=mono, offset=offset, duration=duration,
-            dtype=resolved_dtype, res_type=res_type,
-            max_duration=MAX_DURATION if max_duration is None else max_duration,
-        )
-        return decode(reader, the_plan), (reader.sample_rate if sr is None else sr)
+        y = decode(reader, plan(reader, options))
+        return y, (reader.sample_rate if options.sr is None else options.sr)
 
     with open_source(path) as source:
-        y, sr_out = decode_with_fallback(source, backend, decode_all)
+        y, sr_out = decode_with_fallback(source, options.backend, decode_all)
     if entry is not None:
         entry.write(y, sr_out)
     return y, sr_out
@@ -396,34 +282,32 @@ def stream(
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
             msg = f"{name}={value} must be a positive integer"
             raise ValueError(msg)
-    _check_sr(sr)
     if res_type not in SOXR_TYPES:
         msg = f"res_type={res_type} is not a valid soxr resampling mode for streaming"
         raise ValueError(msg)
-    resolved_dtype = _check_dtype(dtype)
-    _check_backend(backend)
+    # A stream's memory is bounded by its block size, whatever the file's length.
+    options = LoadOptions(sr, mono, offset, duration, dtype, res_type, backend, math.inf).checked()
     soundfile = sys.modules.get("soundfile")
     if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
         # An open SoundFile knows its rate: a step that does not fit it fails now, before the
         # caller's file has moved (so that the librosa patch can still hand the call over).
         native_block_step(block_length, hop_length, sr, path.samplerate)
-    return _stream(path, block_length, frame_length, hop_length, sr, mono, offset, duration,
-                   fill_value, res_type, resolved_dtype, backend, librosa_011_stream.get())
+    return _stream(path, options, block_length, frame_length, hop_length, fill_value,
+                   librosa_011_stream.get())
 
 
 def _stream(
-    path: AudioSource, block_length: int, frame_length: int, hop_length: int,
-    sr: float | None, mono: bool, offset: float, duration: float | None,
-    fill_value: float | None, res_type: str, dtype: np.dtype, backend: str | None,
-    librosa_011: bool,
+    path: AudioSource, options: LoadOptions, block_length: int, frame_length: int,
+    hop_length: int, fill_value: float | None, librosa_011: bool,
 ) -> Generator[np.ndarray, None, None]:
     block_size = (block_length - 1) * hop_length + frame_length
     advance = block_length * hop_length
     with open_source(path) as source:
         if source.soundfile is not None:
             source.owned = False  # librosa.stream leaves a caller's SoundFile open
-        with open_reader(source, backend) as reader:
-            native_step = native_block_step(block_length, hop_length, sr, reader.sample_rate)
+        with open_reader(source, options.backend) as reader:
+            native_step = native_block_step(block_length, hop_length, options.sr,
+                                            reader.sample_rate)
             if librosa_011 and native_step == advance:
                 # librosa 0.11: SoundFile.blocks(blocksize=block_size, overlap=...) reads one
                 # block, then one advance at a time.
@@ -431,10 +315,7 @@ def _stream(
             else:
                 # librosa 1.0: SoundFile.blocks(blocksize=native_step, overlap=0).
                 read_sizes = (native_step, native_step)
-            the_plan = plan(
-                reader, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype,
-                res_type=res_type, seek_at_zero=True, read_sizes=read_sizes,
-            )
+            the_plan = plan(reader, options, seek_at_zero=True, read_sizes=read_sizes)
             yield from frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
                                     fill_value, librosa_011_tail=librosa_011)
 
@@ -512,7 +393,7 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
     >>> info("clip.flac").duration
     1.0
     """
-    _check_backend(backend)
+    check_backend(backend)
     with open_source(path) as source:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it

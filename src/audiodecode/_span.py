@@ -30,7 +30,8 @@ def resolve_span(
     *,
     seek_at_zero: bool = False,
 ) -> tuple[int | None, int]:
-    """Return ``(start_frame, n_frames)``.
+    """Return ``(start_frame, n_frames)``, for an ``offset`` and ``duration`` that
+    :func:`check_span` accepts (``LoadOptions.checked`` has checked them).
 
     ``start_frame`` is ``None`` when librosa would not seek (``offset == 0`` and not
     ``seek_at_zero``). ``n_frames`` is ``-1`` for "to the end", else the number of frames
@@ -39,7 +40,7 @@ def resolve_span(
     Raises
     ------
     ValueError
-        ``offset`` is not finite, or points before the start or past the end of the audio.
+        ``offset`` points before the start or past the end of the audio.
 
     Examples
     --------
@@ -50,7 +51,6 @@ def resolve_span(
     >>> resolve_span(0.0, None, 16000, 80000)
     (None, -1)
     """
-    check_span(offset, duration)
     start: int | None
     if offset > 0:
         start = int(offset * sample_rate)

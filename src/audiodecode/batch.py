@@ -42,7 +42,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._api import check_load_kwargs, load
+from ._api import load_with_options
+from ._options import LoadOptions
 from .errors import AudioDecodeError, DecodeTimeoutError, describe_failure
 
 if TYPE_CHECKING:
@@ -359,7 +360,7 @@ def _start(
     ):
         msg = f"timeout={timeout!r} must be a positive number of seconds or None"
         raise ValueError(msg)
-    check_load_kwargs(load_kwargs, "load_batch/imap")
+    options = LoadOptions.from_keywords(load_kwargs, "load_batch/imap")
     kind = _resolve_executor(executor)
     if kind == "process":
         _check_picklable(transform)
@@ -377,7 +378,7 @@ def _start(
         timeout=timeout,
         on_error=on_error,
         transform=transform,
-        load_kwargs=load_kwargs,
+        options=options,
         failures=failures,
         bar=bar,
         warn_stacklevel=warn_stacklevel,
@@ -389,9 +390,9 @@ def _start(
 
 
 def _load_one(
-    path: AudioSource, transform: Callable[..., Any] | None, load_kwargs: dict[str, Any]
+    path: AudioSource, transform: Callable[..., Any] | None, options: LoadOptions
 ) -> Any:
-    y, sr = load(path, **load_kwargs)
+    y, sr = load_with_options(path, options)
     if transform is None:
         return y, sr
     return transform(y, sr)
@@ -400,7 +401,7 @@ def _load_one(
 def _load_group(
     paths: list[AudioSource],
     transform: Callable[..., Any] | None,
-    load_kwargs: dict[str, Any],
+    options: LoadOptions,
     stop_at_failure: bool,
 ) -> list[tuple[bool, Any]]:
     """``(True, result)`` or ``(False, exception)`` for each path, in order.
@@ -412,7 +413,7 @@ def _load_group(
     outcomes: list[tuple[bool, Any]] = []
     for path in paths:
         try:
-            outcomes.append((True, _load_one(path, transform, load_kwargs)))
+            outcomes.append((True, _load_one(path, transform, options)))
         except Exception as exc:  # noqa: BLE001, PERF203 - each file's error is its own outcome
             outcomes.append((False, exc))
             if stop_at_failure:
@@ -434,7 +435,7 @@ def _run(
     wait_for_half: bool,
     on_error: str,
     transform: Callable[..., Any] | None,
-    load_kwargs: dict[str, Any],
+    options: LoadOptions,
     failures: list[Failure],
     bar: Any,
     warn_stacklevel: int,
@@ -479,7 +480,7 @@ def _run(
                 if not group:
                     paths_left = False
                     break
-                future = _submit(pool, group, transform, load_kwargs, stop_at_failure)
+                future = _submit(pool, group, transform, options, stop_at_failure)
                 pending.append((index, group, future))
                 index += len(group)
                 in_flight += len(group)
@@ -562,13 +563,13 @@ def _submit(
     pool: concurrent.futures.Executor | None,
     group: list[AudioSource],
     transform: Callable[..., Any] | None,
-    load_kwargs: dict[str, Any],
+    options: LoadOptions,
     stop_at_failure: bool,
 ) -> concurrent.futures.Future[list[tuple[bool, Any]]]:
     if pool is not None:
-        return pool.submit(_load_group, group, transform, load_kwargs, stop_at_failure)
+        return pool.submit(_load_group, group, transform, options, stop_at_failure)
     future: concurrent.futures.Future[list[tuple[bool, Any]]] = concurrent.futures.Future()
-    future.set_result(_load_group(group, transform, load_kwargs, stop_at_failure))
+    future.set_result(_load_group(group, transform, options, stop_at_failure))
     return future
 
 

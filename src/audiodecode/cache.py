@@ -96,6 +96,7 @@ import numpy as np
 from . import _cache_slot
 
 if TYPE_CHECKING:
+    from ._options import LoadOptions
     from ._source import AudioSource
 
 __all__ = ["CacheInfo", "DecodeCache", "clear", "disable", "enable", "info", "is_enabled"]
@@ -209,11 +210,13 @@ class DecodeCache:
 
     # --- lookup -----------------------------------------------------------------------------
 
-    def entry(
-        self, path: AudioSource, sr: float | None, mono: bool, offset: float,
-        duration: float | None, dtype: np.dtype, res_type: str, backend: str | None,
-    ) -> Entry | None:
-        """The entry for this ``load`` call, or ``None`` when ``path`` is not a regular file."""
+    def entry(self, path: AudioSource, options: LoadOptions) -> Entry | None:
+        """The entry for loading ``path`` with checked ``options``, or ``None`` when ``path``
+        is not a regular file.
+
+        ``max_duration`` is not part of the key: a limit refuses a decode but does not change
+        it, so :meth:`Entry.read` applies it to what the entry holds.
+        """
         try:
             name = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
             st = os.stat(name)
@@ -229,12 +232,14 @@ class DecodeCache:
         else:
             source = (f"{os.path.abspath(name)}|{st.st_dev}|{st.st_ino}|{st.st_size}|"
                       f"{st.st_mtime_ns}|{st.st_ctime_ns}")
+        sr, res_type = options.sr, options.res_type
         key = "|".join((
             _FORMAT, _fingerprint(), source,
-            "-" if sr is None else float(sr).hex(), "1" if mono else "0",
-            float(offset).hex(), "-" if duration is None else float(duration).hex(),
-            dtype.str, "-" if sr is None else f"{res_type}{_resampler_version(res_type)}",
-            backend or "-",
+            "-" if sr is None else float(sr).hex(), "1" if options.mono else "0",
+            float(options.offset).hex(),
+            "-" if options.duration is None else float(options.duration).hex(),
+            options.dtype.str, "-" if sr is None else f"{res_type}{_resampler_version(res_type)}",
+            options.backend or "-",
         ))
         digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=16)
         return Entry(self, digest.hexdigest())
@@ -325,8 +330,9 @@ class Entry:
         self.digest = digest
         self.path = os.path.join(store._folder(digest), digest[2:] + ".npy")
 
-    def read(self, sr: float | None) -> tuple[np.ndarray, float] | None:
-        """``(y, sr)`` as ``load`` returns them, or ``None`` for a miss (absent or not whole)."""
+    def read(self, options: LoadOptions) -> tuple[np.ndarray, float] | None:
+        """``(y, sr)`` as ``load`` returns them, or ``None`` for a miss (absent, not whole, or
+        longer than ``options.max_duration``, which a decode would refuse)."""
         try:
             fd = os.open(self.path, _READ_FLAGS)
         except OSError:
@@ -336,6 +342,9 @@ class Entry:
             if parsed is None:
                 return None
             shape, dtype, fortran, stored_sr = parsed
+            sr = stored_sr if options.sr is None else options.sr
+            if shape[-1] > options.resolved_max_duration() * sr + 1:
+                return None  # a decode, now, would raise AudioTooLargeError
             base_shape = shape[::-1] if fortran else shape
             base = np.empty(base_shape, dtype)
             st = os.fstat(fd)
@@ -350,7 +359,7 @@ class Entry:
         finally:
             os.close(fd)
         y = base.T if fortran else base.reshape(shape)  # a view, as a fresh decode returns
-        return y, (stored_sr if sr is None else sr)
+        return y, sr
 
     def write(self, y: np.ndarray, sr: float) -> None:
         """Store a decoded array; any failure (disk full, permissions) leaves no entry."""

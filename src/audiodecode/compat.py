@@ -107,6 +107,7 @@ import numpy as np
 
 from . import _api, _rollback
 from ._librosa import PATCH_MARK, import_librosa, original
+from ._options import LoadOptions
 from ._resample import RES_TYPES, SOXR_TYPES
 from ._rollback import BACKEND_ENV
 
@@ -495,7 +496,9 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
     ):
         return _DEFER
     path = options.pop("path")
-    answer = _as_librosa_reads(path, lambda: _api.load(path, **options))
+    # Checked inside the answer: where audiodecode refuses an argument, librosa answers.
+    answer = _as_librosa_reads(
+        path, lambda: _api.load_with_options(path, LoadOptions(**options).checked()))
     return _answer_or_defer("load", path, answer, call_librosa)
 
 

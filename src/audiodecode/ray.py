@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._api import check_load_kwargs, load
+from ._api import load_with_options
+from ._options import LoadOptions
 from ._source import HEAD_BYTES, sniff
 from .errors import describe_failure
 
@@ -101,17 +102,9 @@ class DecodeBatch:
         transform: Callable[[np.ndarray, float], Any] | None = None,
     ) -> None:
         self.column = column
-        self.load_kwargs: dict[str, Any] = {
-            "sr": sr,
-            "mono": mono,
-            "offset": offset,
-            "duration": duration,
-            "dtype": dtype,
-            "res_type": res_type,
-            "backend": backend,
-            "max_duration": max_duration,
-        }
-        check_load_kwargs(self.load_kwargs, "DecodeBatch")
+        #: ``load``'s options, checked here, in the driver, rather than in every worker.
+        self.options = LoadOptions(sr, mono, offset, duration, dtype, res_type, backend,
+                                   max_duration).checked()
         if transform is not None and not callable(transform):
             msg = f"transform={transform!r} is not callable"
             raise TypeError(msg)
@@ -126,7 +119,7 @@ class DecodeBatch:
         errors: list[str | None] = []
         for source in batch[self.column]:
             try:
-                y, sr = load(_plain(source), **self.load_kwargs)
+                y, sr = load_with_options(_plain(source), self.options)
                 value = y if self.transform is None else self.transform(y, sr)
             except Exception as exc:  # noqa: BLE001, PERF203 - a bad file is a row, not a crash
                 values.append(None)
@@ -154,11 +147,11 @@ class DecodeBatch:
                     return np.empty((0,) * value.ndim, value.dtype)
                 return None
         if self.transform is None:
-            return np.empty(0, self.load_kwargs["dtype"])
+            return np.empty(0, self.options.dtype)
         return None
 
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self.load_kwargs.items())
+        options = ", ".join(f"{k}={v!r}" for k, v in self.options.keywords().items())
         return f"{type(self).__name__}(column={self.column!r}, {options})"
 
 
@@ -242,17 +235,8 @@ def read_audio(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         msg = f"batch_size={batch_size!r} must be a positive integer"
         raise ValueError(msg)
-    decode = DecodeBatch(
-        sr=sr,
-        mono=mono,
-        offset=offset,
-        duration=duration,
-        dtype=dtype,
-        res_type=res_type,
-        backend=backend,
-        max_duration=max_duration,
-        transform=transform,
-    )
+    options = LoadOptions(sr, mono, offset, duration, dtype, res_type, backend, max_duration)
+    decode = DecodeBatch(transform=transform, **options.keywords())
     if isinstance(paths_or_dir, (str, os.PathLike)):
         paths_or_dir = [paths_or_dir]
     paths = [path for entry in paths_or_dir for path in _expand(entry)]

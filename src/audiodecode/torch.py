@@ -31,7 +31,8 @@ except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     msg = "audiodecode.torch needs PyTorch: pip install 'audiodecode[torch]'"
     raise ImportError(msg) from exc
 
-from ._api import info, load
+from ._api import info, load_with_options
+from ._options import LoadOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -129,25 +130,28 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
             msg = f"transform={transform!r} is not callable"
             raise TypeError(msg)
         self.labels = labels
-        self.sr, self.mono, self.duration = sr, mono, duration
-        self.random_crop, self.offset = random_crop, offset
+        #: ``load``'s options for every item (``offset`` is drawn per item under random_crop).
+        self.options = LoadOptions(sr, mono, offset, duration, dtype, res_type, backend,
+                                   max_duration).checked()
+        self.random_crop = random_crop
         self.transform = transform
-        self._load_kwargs: dict[str, Any] = {
-            "sr": sr,
-            "mono": mono,
-            "dtype": dtype,
-            "res_type": res_type,
-            "backend": backend,
-            "max_duration": max_duration,
-        }
+
+    @property
+    def sr(self) -> float | None:
+        """The target rate of every item (``None``: each file's own)."""
+        return self.options.sr
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds per item (``None``: whole files)."""
+        return self.options.duration
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, index: int) -> Any:
         path = self.paths[index]
-        offset, duration = self._span(path)
-        y, sr = load(path, offset=offset, duration=duration, **self._load_kwargs)
+        y, sr = load_with_options(path, self._options_for(path))
         # load returns a fresh, writable array: torch shares its memory instead of copying.
         item: Any = torch.from_numpy(y)
         if self.transform is not None:
@@ -156,23 +160,25 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
             return item
         return item, self.labels[index]
 
-    def _span(self, path: AudioSource) -> tuple[float, float | None]:
-        """``(offset, duration)`` in seconds for this item, as ``load`` takes them."""
+    def _options_for(self, path: AudioSource) -> LoadOptions:
+        """The options for this item: ``self.options``, with a random offset under
+        ``random_crop``."""
+        options = self.options
         if not self.random_crop:
-            return self.offset, self.duration
-        assert self.duration is not None
-        header = info(path, backend=self._load_kwargs["backend"])
-        crop_frames = int(self.duration * header.sample_rate)  # load's own arithmetic
+            return options
+        assert options.duration is not None
+        header = info(path, backend=options.backend)
+        crop_frames = int(options.duration * header.sample_rate)  # load's own arithmetic
         last_start = header.frames - crop_frames
         if last_start <= 0:
-            return 0.0, self.duration  # shorter than the crop: the whole file
+            return options  # shorter than the crop: the whole file
         start = int(torch.randint(0, last_start + 1, (1,)).item())
-        return _seconds_at_frame(start, header.sample_rate), self.duration
+        return options._replace(offset=_seconds_at_frame(start, header.sample_rate))
 
     def __repr__(self) -> str:
         crop = ", random_crop=True" if self.random_crop else ""
         return (
-            f"{type(self).__name__}({len(self)} files, sr={self.sr}, mono={self.mono}, "
+            f"{type(self).__name__}({len(self)} files, sr={self.sr}, mono={self.options.mono}, "
             f"duration={self.duration}{crop})"
         )
 

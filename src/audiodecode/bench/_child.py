@@ -63,14 +63,14 @@ def _load_audiodecode_cached(path: str, sr: float | None, mono: bool) -> tuple[A
     # the store's construction included; the warm-up load writes the entry.
     import os
 
-    import numpy as np
-
     import audiodecode
+    from audiodecode._options import LoadOptions
     from audiodecode.cache import DecodeCache
 
     store = DecodeCache(os.environ["AUDIODECODE_BENCH_CACHE_DIR"])
-    entry = store.entry(path, sr, mono, 0.0, None, np.dtype(np.float32), "soxr_hq", None)
-    hit = entry.read(sr) if entry is not None else None
+    options = LoadOptions(sr=sr, mono=mono).checked()
+    entry = store.entry(path, options)
+    hit = entry.read(options) if entry is not None else None
     if hit is not None:
         return hit
     y, sr_out = audiodecode.load(path, sr=sr, mono=mono)
