@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiodecode import _corpus, bench
+from audiodecode import _corpus, _signals, bench
 
 # ------------------------------------------------------------------------------------------
 # The corpus: (key, files) for each kind of file, generated deterministically.
@@ -60,7 +60,7 @@ def make_corpus(folder: Path) -> dict[str, list[str]]:
     files = {"speech": []}
     for i in range(SPEECH_CLIPS):
         seconds = 2.0 + (i % 10) / 10  # 2.0 ... 2.9 s, like RAVDESS utterances
-        data = _corpus.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
+        data = _signals.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
         path = folder / "speech" / f"speech_{i:02d}.wav"
         path.parent.mkdir(exist_ok=True)
         files["speech"].append(str(_corpus.write(path, "wav_pcm16", sample_rate=48000,

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audiodecode._corpus import KINDS, PathLike, pcm, seeded_rng, write
+from audiodecode._corpus import KINDS, PathLike, write
+from audiodecode._signals import pcm, seeded_rng
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audiodecode._corpus import PathLike, seed_int, seeded_rng, voiced, write
+from audiodecode._corpus import PathLike, write
+from audiodecode._signals import seed_int, seeded_rng, voiced
 
 #: RAVDESS emotion codes.
 RAVDESS_EMOTIONS = {

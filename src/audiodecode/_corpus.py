@@ -5,10 +5,12 @@ or a first-time user gets the same corpus on any machine with the same libsndfil
 
 Three layers:
 
-* :func:`signal` / :func:`voiced` make the sample arrays (deterministic for a seed).
-* :data:`KINDS` lists every container/codec combination the project cares about, and
-  :func:`write` / :func:`write_corpus` write them -- with soundfile (libsndfile) for what
-  ``librosa.load`` itself can read, with PyAV (FFmpeg) for what only FFmpeg reads.
+* :mod:`audiodecode._signals` makes the sample arrays (:func:`~audiodecode._signals.signal`,
+  :func:`~audiodecode._signals.voiced`; deterministic for a seed).
+* This module: :data:`KINDS` lists every container/codec combination the project cares about,
+  and :func:`write` / :func:`write_corpus` write them -- with soundfile (libsndfile) for what
+  ``librosa.load`` itself can read, with PyAV (FFmpeg, :mod:`audiodecode._pyav_writer`) for
+  what only FFmpeg reads.
 * The special folders are built where they are used: the benchmark's demo corpus in
   :mod:`audiodecode.bench.demo`, broken and odd files in the tests (``tests/_edge_cases.py``),
   a RAVDESS-shaped speech folder in ``examples/speech_emotion/ravdess.py``.
@@ -37,13 +39,12 @@ Decoder quirks the corpus exposes (libsndfile 1.2.2, FFmpeg 8/9):
   late and is short; AAC in MP4 decodes with priming and padding (45056 frames for 44100) with
   FFmpeg 8 and to the exact length with FFmpeg 9 (edit list honoured).
 * libsndfile quantises doubles to 8/16/24-bit WAV/AIFF by flooring, to FLAC by rounding: see
-  :func:`pcm`.
+  :func:`audiodecode._signals.pcm`.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ._pyav_writer import first_encoder, write_pyav
+from ._signals import signal
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
 __all__ = [
     "KINDS",
@@ -62,11 +66,6 @@ __all__ = [
     "Kind",
     "KindUnavailableError",
     "available_kinds",
-    "pcm",
-    "seed_int",
-    "seeded_rng",
-    "signal",
-    "voiced",
     "write",
     "write_corpus",
 ]
@@ -175,7 +174,7 @@ class Kind:
         KindUnavailableError
             None of :attr:`codecs` is in this PyAV build.
         """
-        codec = _first_encoder(self.codecs)
+        codec = first_encoder(self.codecs)
         if codec is None:
             msg = f"{self.name}: this PyAV build has none of the encoders {', '.join(self.codecs)}"
             raise KindUnavailableError(msg)
@@ -279,253 +278,9 @@ PYAV_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if not v.librosa
 #: Kinds whose decoded samples equal the written ones after quantisation.
 LOSSLESS_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if v.lossless)
 
-# Bit depth of the samples that integer lossless PyAV kinds store (see _pyav_samples).
-_PYAV_INT_KINDS = frozenset({"m4a_alac", "mkv_flac"})
-
-
-# --------------------------------------------------------------------------------------------
-# signals
-
-
-def seeded_rng(seed: int | Sequence[int]) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def signal(n_frames: int, channels: int, *, sample_rate: int, seed: int = 0) -> np.ndarray:
-    """A deterministic test signal: a repeating log chirp plus a little noise.
-
-    Never silent, every channel different (its own chirp phase, timing and noise), peak about
-    0.8, no DC. The result does not depend on ``n_frames`` beyond its length: a shorter call
-    returns a prefix of a longer one, so a truncated file can be compared with the start of the
-    full signal.
-
-    Parameters
-    ----------
-    n_frames, channels
-        Shape of the result.
-    sample_rate
-        Sets the chirp's frequencies in Hz (100 Hz up to ``min(6000, 0.35 * sample_rate)``,
-        every 2 seconds).
-    seed
-        Seeds the noise.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, shape ``(n_frames, channels)``.
-
-    Examples
-    --------
-    >>> x = signal(44100, 2, sample_rate=44100)
-    >>> x.shape, x.dtype, bool(0.7 < abs(x).max() <= 0.8)
-    ((44100, 2), dtype('float64'), True)
-    """
-    if n_frames < 0 or channels < 1:
-        msg = f"need n_frames >= 0 and channels >= 1, got {n_frames} and {channels}"
-        raise ValueError(msg)
-    f0 = 100.0
-    f1 = min(6000.0, 0.35 * sample_rate)
-    period = 2.0
-    t = np.arange(n_frames, dtype=np.float64) / sample_rate
-    out = np.empty((n_frames, channels), dtype=np.float64)
-    for c in range(channels):
-        # A fixed-period sweep with a channel-dependent offset: frequencies differ between
-        # channels at every instant, so a decoder that swaps or duplicates channels fails.
-        u = ((t + 0.37 * c) % period) / period
-        k = math.log(f1 / f0)
-        # Phase of an exponential sweep, integrated in closed form per period so that it does
-        # not depend on n_frames (cumsum would); the jump at the wrap is harmless.
-        phase = 2 * np.pi * f0 * period / k * np.expm1(k * u) + c * np.pi / 3
-        out[:, c] = 0.7 * np.sin(phase)
-    # Row-major draws: the first m rows are the same whatever n_frames is.
-    noise = seeded_rng([seed, 1]).standard_normal((n_frames, channels))
-    out += np.clip(0.03 * noise, -0.1, 0.1)
-    return out
-
-
-def voiced(
-    n_frames: int,
-    channels: int = 1,
-    *,
-    sample_rate: int,
-    seed: int = 0,
-    pitch: tuple[float, float] = (100.0, 250.0),
-    syllables_per_second: float = 4.0,
-    level: float = 0.5,
-    lead_in: float = 0.3,
-) -> np.ndarray:
-    """A speech-like signal: a gliding harmonic series cut into syllables, with breath noise.
-
-    The pitch wanders inside ``pitch`` (Hz), each syllable has its own vowel-like spectral
-    shape and a smooth envelope, and there is near-silence before and after (like a RAVDESS
-    clip), so pitch, MFCC, onset and loudness features computed on it all move.
-
-    Parameters
-    ----------
-    n_frames, channels
-        Shape of the result; extra channels are the first one with a small delay, gain
-        difference and their own noise (a stereo microphone pair).
-    sample_rate
-        Rate the signal is meant for (harmonics stop below 0.45 of it).
-    seed
-        Seeds the syllable timing, the pitch contour and the noise.
-    pitch
-        Lowest and highest fundamental frequency, Hz.
-    syllables_per_second
-        Average speaking rate.
-    level
-        Peak amplitude of the result.
-    lead_in
-        Seconds of near-silence at the start and the end.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, shape ``(n_frames, channels)``.
-
-    Examples
-    --------
-    >>> x = voiced(48000 * 2, sample_rate=48000, seed=3)
-    >>> x.shape, round(float(abs(x).max()), 2)
-    ((96000, 1), 0.5)
-    """
-    rng = seeded_rng([seed, 2])
-    sr = float(sample_rate)
-    t = np.arange(n_frames, dtype=np.float64) / sr
-    duration = n_frames / sr
-    lo, hi = pitch
-    # Intonation: two slow sinusoids with random phases, mapped onto [lo, hi].
-    r1, r2 = rng.uniform(0.15, 0.5, size=2)
-    p1, p2 = rng.uniform(0, 2 * np.pi, size=2)
-    contour = 0.5 + 0.3 * np.sin(2 * np.pi * r1 * t + p1) + 0.2 * np.sin(2 * np.pi * r2 * t + p2)
-    f0 = lo + (hi - lo) * np.clip(contour, 0.0, 1.0)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-
-    # Syllables: voiced stretches with gaps, each with a vowel (formant pair).
-    env = np.zeros(n_frames)
-    formant1 = np.full(n_frames, 500.0)
-    formant2 = np.full(n_frames, 1500.0)
-    pos = lead_in
-    mean_len = 1.0 / syllables_per_second
-    while pos < duration - lead_in - 0.05:
-        length = min(rng.uniform(0.5, 1.0) * mean_len, duration - lead_in - pos)
-        gap = rng.uniform(0.1, 0.5) * mean_len
-        a, b = int(pos * sr), int((pos + length) * sr)
-        if b > a:
-            env[a:b] = np.hanning(b - a + 2)[1:-1] * rng.uniform(0.6, 1.0)
-            formant1[a:b] = rng.uniform(300, 800)
-            formant2[a:b] = rng.uniform(900, 2500)
-        pos += length + gap
-
-    n_harmonics = max(1, min(24, int(0.45 * sr / hi)))
-    mono = np.zeros(n_frames)
-    for h in range(1, n_harmonics + 1):
-        freq = h * f0
-        # Source tilt (1/h) times two resonances: a crude vowel.
-        gain = (1.0 / h) * (
-            1.0
-            + 2.0 / (1.0 + ((freq - formant1) / 120.0) ** 2)
-            + 1.2 / (1.0 + ((freq - formant2) / 180.0) ** 2)
-        )
-        mono += gain * np.sin(h * phase)
-    mono *= env
-    peak = float(np.abs(mono).max()) if n_frames else 0.0
-    if peak > 0:
-        mono *= level / peak * 0.97
-
-    out = np.empty((n_frames, channels))
-    noise = rng.standard_normal((n_frames, channels))
-    for c in range(channels):
-        delay = 7 * c  # samples: a few cm between microphones
-        shifted = np.concatenate([np.zeros(min(delay, n_frames)), mono[: n_frames - delay]])
-        # Breath noise during syllables, a faint floor everywhere: never digital silence.
-        out[:, c] = (1.0 - 0.08 * c) * shifted + noise[:, c] * (0.0015 + 0.01 * env * level)
-    peak = float(np.abs(out).max()) if n_frames else 0.0
-    if peak > 0:
-        out *= level / peak
-    return out
-
-
-def pcm(
-    n_frames: int,
-    channels: int,
-    *,
-    sample_rate: int,
-    dtype: str = "int16",
-    seed: int = 0,
-    flac: bool = False,
-) -> np.ndarray:
-    """:func:`signal` quantised exactly as libsndfile's WAV/AIFF writer quantises it.
-
-    libsndfile 1.1+ (measured on 1.2.2) turns a double into 32 bits with ``lrint(x * 2**31)``
-    (round half to even, clipped to the int32 range) and keeps the top bits with an arithmetic
-    shift, so 8-, 16- and 24-bit PCM are *floored*, not rounded, from ``x * 2**(bits-1)``;
-    unsigned 8-bit then adds 128. Hand-built files and the integer PyAV kinds (``m4a_alac``,
-    ``mkv_flac``) use this, so they store exactly what a 16-bit WAV of the same signal stores.
-
-    libsndfile's FLAC writer is different: ``lrint(x * 2**(bits-1))``, clipped. ``flac_16``
-    therefore holds values up to one step away from ``wav_pcm16``; use ``flac=True`` for
-    those.
-
-    Parameters
-    ----------
-    n_frames, channels, sample_rate, seed
-        As for :func:`signal`.
-    dtype
-        ``"int16"``, ``"int32"`` or ``"uint8"``.
-    flac
-        Quantise as libsndfile's FLAC writer does (``int16`` only).
-
-    Examples
-    --------
-    >>> pcm(3, 1, sample_rate=8000, dtype="uint8").dtype
-    dtype('uint8')
-    """
-    x = signal(n_frames, channels, sample_rate=sample_rate, seed=seed)
-    if flac:
-        if dtype != "int16":
-            msg = "flac=True is only implemented for int16"
-            raise ValueError(msg)
-        stored: np.ndarray = np.clip(np.rint(x * 0x8000), -0x8000, 0x7FFF).astype(np.int16)
-        return stored
-    return _quantise(x, dtype)
-
-
-def _quantise(x: np.ndarray, dtype: str) -> np.ndarray:
-    # See pcm(): libsndfile's double -> int32 -> shift, so that integer PyAV kinds and
-    # hand-built WAVs agree bit for bit with soundfile-written WAVs.
-    wide = np.rint(np.clip(x * 2.0**31, -(2.0**31), 2.0**31 - 1)).astype(np.int32)
-    if dtype == "int32":
-        return wide
-    if dtype == "int16":
-        return (wide >> 16).astype(np.int16)
-    if dtype == "uint8":
-        return ((wide >> 24) + 128).astype(np.uint8)
-    msg = f"unsupported dtype {dtype!r}"
-    raise ValueError(msg)
-
 
 # --------------------------------------------------------------------------------------------
 # writing one kind
-
-
-@functools.cache
-def _first_encoder(names: tuple[str, ...]) -> str | None:
-    import av
-
-    for name in names:
-        # codecs_available mixes encoders and decoders: ask for the encoder itself.
-        if name in av.codecs_available and _has_encoder(av, name):
-            return name
-    return None
-
-
-def _has_encoder(av: Any, name: str) -> bool:
-    try:
-        av.Codec(name, "w")
-    except ValueError:  # UnknownCodecError in recent PyAV, plain ValueError in old ones
-        return False
-    return True
 
 
 @functools.cache
@@ -534,9 +289,9 @@ def _kind_available(kind: Kind) -> bool:
         import soundfile
 
         return bool(soundfile.check_format(kind.format, kind.subtype))
-    if _first_encoder(kind.codecs) is None:
+    if first_encoder(kind.codecs) is None:
         return False
-    return not kind.video_codecs or _first_encoder(kind.video_codecs) is not None
+    return not kind.video_codecs or first_encoder(kind.video_codecs) is not None
 
 
 def available_kinds(kinds: Iterable[str] | None = None) -> list[str]:
@@ -569,7 +324,7 @@ def write(
     seed: int = 0,
     data: np.ndarray | None = None,
 ) -> Path:
-    """Write one file of ``kind`` holding :func:`signal` (or ``data``).
+    """Write one file of ``kind`` holding :func:`~audiodecode._signals.signal` (or ``data``).
 
     The file is written to ``path`` whatever its extension (the container is chosen from the
     kind, not from the name). The rate is changed where the codec requires it, see
@@ -583,11 +338,12 @@ def write(
     kind
         A key of :data:`KINDS`.
     sample_rate, channels, seconds, seed
-        Passed to :func:`signal` (``round(seconds * rate)`` frames at the actual rate).
+        Passed to :func:`~audiodecode._signals.signal` (``round(seconds * rate)`` frames at
+        the actual rate).
     data
         Float samples, shape ``(frames, channels)`` in [-1, 1), to write instead of
-        :func:`signal`; ``sample_rate`` is then taken as theirs even if the codec forces
-        another (they are not resampled), so pass a rate the kind accepts.
+        :func:`~audiodecode._signals.signal`; ``sample_rate`` is then taken as theirs even if
+        the codec forces another (they are not resampled), so pass a rate the kind accepts.
 
     Returns
     -------
@@ -623,7 +379,7 @@ def write(
     if k.writer == "soundfile":
         _write_soundfile(path, k, data, rate)
     else:
-        _write_pyav(path, k, data, rate)
+        write_pyav(path, k, data, rate)
     return path
 
 
@@ -638,100 +394,6 @@ def _write_soundfile(path: Path, kind: Kind, data: np.ndarray, rate: int) -> Non
     ) as f:
         for start in range(0, max(len(data), 1), block):
             f.write(data[start : start + block])
-
-
-_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
-
-# Sample formats to ask an encoder for, best first: float for lossy codecs (no extra
-# quantisation before the codec's own), 16-bit for lossless ones (so they hold exactly the
-# integers a 16-bit WAV of the same signal holds).
-_FLOAT_FIRST = ("fltp", "flt", "s16p", "s16", "s32p", "s32")
-_INT16_FIRST = ("s16p", "s16", "s32p", "s32", "fltp", "flt")
-
-
-def _write_pyav(path: Path, kind: Kind, data: np.ndarray, rate: int) -> None:
-    import av
-
-    channels = data.shape[1]
-    layout = _LAYOUTS.get(channels)
-    if layout is None:
-        msg = f"{kind.name}: no standard channel layout for {channels} channels"
-        raise ValueError(msg)
-    codec_name = kind.audio_codec()
-    codec = av.Codec(codec_name, "w")
-    offered = [f.name for f in codec.audio_formats or ()]
-    prefs = _INT16_FIRST if kind.name in _PYAV_INT_KINDS else _FLOAT_FIRST
-    sample_format = next((f for f in prefs if f in offered), offered[0] if offered else "fltp")
-
-    # bitexact keeps FFmpeg's version string and random Matroska UIDs out of the file, so the
-    # same seed gives the same bytes (for a given FFmpeg).
-    options = {"fflags": "+bitexact", **dict(kind.muxer_options)}
-    with av.open(os.fspath(path), "w", format=kind.format, options=options) as container:
-        video = None
-        if kind.video_codecs:
-            video = container.add_stream(_first_encoder(kind.video_codecs), rate=5)
-            video.width = 16
-            video.height = 16
-            video.pix_fmt = "yuv420p"
-            video.codec_context.options = {"g": "5"}
-        audio = container.add_stream(codec_name, rate=rate)
-        ctx = audio.codec_context
-        ctx.layout = layout
-        ctx.format = sample_format
-        if codec_name == "wmav2":
-            ctx.bit_rate = 128000  # its default (0) makes avcodec_open2 fail
-        if codec_name in {"opus", "vorbis"}:
-            ctx.options = {"strict": "-2"}  # FFmpeg's native ones are "experimental"
-        ctx.open()
-        frame_size = ctx.frame_size or 4096
-
-        samples = _pyav_samples(data, sample_format)
-        planar = sample_format.endswith("p")
-        n = data.shape[0]
-        next_video = 0
-        for start in range(0, n, frame_size):
-            block = samples[start : start + frame_size]
-            array = np.ascontiguousarray(block.T) if planar else block.reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(array, format=sample_format, layout=layout)
-            frame.sample_rate = rate
-            frame.pts = start
-            for packet in audio.encode(frame):
-                container.mux(packet)
-            # Interleave video frames (5 per second) as a camera would.
-            while video is not None and next_video * rate <= (start + frame_size) * 5:
-                _mux_video_frame(container, video, next_video)
-                next_video += 1
-        for packet in audio.encode(None):
-            container.mux(packet)
-        if video is not None:
-            while next_video * rate < n * 5:
-                _mux_video_frame(container, video, next_video)
-                next_video += 1
-            for packet in video.encode(None):
-                container.mux(packet)
-
-
-def _pyav_samples(data: np.ndarray, sample_format: str) -> np.ndarray:
-    if sample_format.startswith("flt"):
-        return data.astype(np.float32)
-    if sample_format.startswith("s16"):
-        return _quantise(data, "int16")
-    if sample_format.startswith("s32"):
-        return _quantise(data, "int32")
-    msg = f"unsupported sample format {sample_format!r}"
-    raise ValueError(msg)
-
-
-def _mux_video_frame(container: Any, stream: Any, index: int) -> None:
-    import av
-
-    # A flat grey that changes every frame: cheap to encode, but not a constant stream.
-    plane = np.full((24, 16), 16 + (index * 37) % 200, dtype=np.uint8)
-    plane[16:] = 128  # chroma planes: neutral
-    frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
-    frame.pts = index
-    for packet in stream.encode(frame):
-        container.mux(packet)
 
 
 def write_corpus(
@@ -776,13 +438,3 @@ def write_corpus(
     return {
         name: write(folder / f"{name}{_kind(name).extension}", name, **kwargs) for name in names
     }
-
-
-def _seed_int(parts: Sequence[int]) -> int:
-    # One int from several, stable across runs and platforms (hash() is salted per process).
-    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
-
-
-def seed_int(parts: Sequence[int]) -> int:
-    """One int from several, stable across runs and platforms (``hash()`` is salted)."""
-    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._corpus import KINDS, seed_int, seeded_rng, voiced, write
+from .._corpus import KINDS, write
+from .._signals import seed_int, seeded_rng, voiced
 
 if TYPE_CHECKING:
     import numpy as np
