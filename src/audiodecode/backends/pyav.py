@@ -11,32 +11,10 @@ same MKV/AAC file gives 1024 samples more through FFmpeg 5.1's CLI than through 
 
 Seeking
 -------
-A seek must return exactly the samples a decode from frame 0 returns at that position. That
-is only possible after ``container.seek`` when the decoder's output depends on a *bounded*
-window of preceding packets and on nothing else. Measured and read from the decoders:
-
-* intra-only lossless codecs (PCM, FLAC, ALAC, WavPack, TTA) decode every packet on its own;
-* MPEG audio layers I-III and Vorbis need a bounded history (MP3: the bit reservoir and the
-  synthesis window; Vorbis: one block overlap), so a fixed pre-roll makes them exact;
-* AAC is *never* exact after a seek: perceptual noise substitution (PNS, on by default in
-  FFmpeg's own encoder and common elsewhere) draws from a random-number generator whose state
-  carries over from the first packet of the stream; a seek continues from a different state.
-  AC-3/E-AC-3 (mantissa dithering) and WMA (noise coding) have the same kind of state, and
-  Opus/CELT carries IIR filter state that converges only approximately;
-* every other codec is assumed unsafe.
-
-The position of the first frame after a seek comes from its timestamp, which must map to an
-exact sample index. That holds only for demuxers whose timestamps count samples (MP4/MOV
-``stts``, FLAC frame headers, PCM containers; Ogg granule positions only for Vorbis: FLAC in
-Ogg comes out a page late) and only when the time base resolves single samples. Matroska/WebM
-and ASF store milliseconds; the MP3 and raw ADTS/AC-3 demuxers *estimate* the timestamp after
-a seek from the byte offset. Timestamps are also checked against the decoded sample count on
-every frame, and a seek whose placement disagrees with them falls back to the start.
-
-Everything else decodes forward to the target, dropping samples without converting them:
-from the current position when the target is ahead, else from the start of a freshly opened
-file (``container.seek(0)`` is not a fresh start: seeking AAC in MP4 or MP3 back to 0 did not
-reproduce a fresh decode). That is what ``librosa.load`` itself does for these files.
+``seek`` returns exactly what a decode from the start returns there. Where the codec and the
+demuxer allow it (``_pyav_seek`` says which, and why) that is ``container.seek`` with a
+pre-roll, placed by timestamp; elsewhere the reader decodes forward, from a fresh open when
+the target is behind.
 """
 
 from __future__ import annotations
@@ -50,6 +28,7 @@ import numpy as np
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
 from ._base import Decline, Reader, to_float
+from ._pyav_seek import NEAR_SECONDS, SEEK_ATTEMPTS, SampleClock, exact_timestamps, preroll
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,40 +53,6 @@ _SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool]] = {
     "u8": (np.dtype(np.uint8), False),
     "u8p": (np.dtype(np.uint8), True),
 }
-
-# Codecs whose decoded output depends on nothing but a bounded window of earlier packets,
-# with the number of samples of decoded history (at the stream's rate) that a seek decodes
-# and drops before the target. See the module docstring for why the others are absent.
-_MPEG_AUDIO_PREROLL = 32 * 1152  # MP3 bit reservoir (<= 511 bytes, so up to ~21 small
-# frames back at 8 kbit/s) plus the 512-tap synthesis window: 32 frames is ample.
-_SEEKABLE_CODECS: dict[str, int] = {
-    "flac": 0,
-    "alac": 0,
-    "wavpack": 0,
-    "tta": 0,
-    "mp1": _MPEG_AUDIO_PREROLL,
-    "mp2": _MPEG_AUDIO_PREROLL,
-    "mp3": _MPEG_AUDIO_PREROLL,
-    "vorbis": 4 * 8192,  # the longest Vorbis block is 8192 samples; its overlap is half
-}
-# Demuxer -> the codecs for which its timestamps after a seek are exact sample counts (given
-# a time base fine enough, checked separately). MP4/MOV: ``stts`` durations. Ogg: granule
-# positions, but the first packets after a seek are placed right only for codecs whose packet
-# durations the demuxer computes (Vorbis); for FLAC in Ogg they come out a page late. WAV-like
-# containers: byte offsets, which count samples only for PCM. ``None`` stands for any PCM.
-_EXACT_SEEK_TIMESTAMPS: dict[str, frozenset[str | None]] = {
-    "mov": frozenset({None, "alac", "flac", "mp1", "mp2", "mp3"}),
-    "ogg": frozenset({"vorbis"}),
-    "flac": frozenset({"flac"}),
-    "wav": frozenset({None}),
-    "w64": frozenset({None}),
-    "aiff": frozenset({None}),
-}
-
-# A forward seek closer than this (in seconds, plus the pre-roll) just decodes forward.
-_NEAR_SECONDS = 1.0
-# How many times a seek that lands after the wanted pre-roll point is retried further back.
-_SEEK_ATTEMPTS = 3
 
 # av.open keyword arguments; PyAV < 19 decodes metadata strictly by default, and a tag that
 # is not UTF-8 must not make an audio file unreadable (we never look at the metadata).
@@ -218,7 +163,8 @@ class PyAVReader(Reader):
         self._count: int | None = None  # exact length, once known
         self._closed = False
         self.channels = 0  # set from the first decoded frame
-        self._pts_ok = False  # may pts place a frame after container.seek? (_setup_seeking)
+        # timestamps <-> sample indices, while they may place a frame after container.seek
+        self._clock: SampleClock | None = None  # (see _setup_seeking)
         self._seek_check = False  # raise _Restart on a pts mismatch while placing a seek
         # how the last seek was served: "none", "forward", "pts" or "restart" (for tests)
         self._last_seek = "none"
@@ -315,32 +261,17 @@ class PyAVReader(Reader):
 
     def _setup_seeking(self, first: av.AudioFrame | None) -> None:
         """Decide whether ``container.seek`` can be made sample-exact for this stream."""
-        self._preroll = _SEEKABLE_CODECS.get(self.codec)
-        if self._preroll is None and self.codec.startswith("pcm_"):
-            self._preroll = 0
+        self._preroll = preroll(self.codec)
         tb = self._stream.time_base
         demuxer = self._container.format.name.split(",")[0] if self._container else ""
-        codec_key = None if self.codec.startswith("pcm_") else self.codec
-        self._pts_ok = (
+        if (
             self._preroll is not None
-            and codec_key in _EXACT_SEEK_TIMESTAMPS.get(demuxer, ())
             and first is not None
             and first.pts is not None
-            and tb is not None
-            and tb > 0
-            # each tick must be a whole fraction 1/n of a sample, or timestamps are rounded
-            and (tb.denominator % (tb.numerator * self.sample_rate)) == 0
-        )
-        if self._pts_ok:
-            assert first is not None
+            and exact_timestamps(demuxer, self.codec, tb, self.sample_rate)
+        ):
             assert tb is not None
-            # pts * num / den = sample index + base
-            self._pts_num = tb.numerator * self.sample_rate
-            self._pts_den = tb.denominator
-            assert first.pts is not None
-            base, rem = divmod(first.pts * self._pts_num, self._pts_den)
-            self._base = int(base)
-            self._pts_ok = rem == 0
+            self._clock = SampleClock.start(tb, self.sample_rate, first.pts)
 
     # -- decoding --------------------------------------------------------------------------
 
@@ -380,14 +311,15 @@ class PyAVReader(Reader):
                 f"{self._pos}; such streams are not supported",
             )
             raise self._error
+        clock = self._clock
         if (
-            self._pts_ok
+            clock is not None
             and frame.pts is not None
-            and frame.pts * self._pts_num != (self._pos + self._base) * self._pts_den
+            and frame.pts * clock.num != (self._pos + clock.base) * clock.den
         ):
             # Sequential decoding is the ground truth; a timestamp that disagrees with it
             # means this stream's timestamps cannot place a frame after a seek.
-            self._pts_ok = False
+            self._clock = None
             if self._seek_check:
                 raise _Restart
         return frame
@@ -468,14 +400,14 @@ class PyAVReader(Reader):
         if target == self._pos and self._error is None:
             self._last_seek = "none"
             return
-        near = (self._preroll or 0) + int(_NEAR_SECONDS * self.sample_rate)
+        near = (self._preroll or 0) + int(NEAR_SECONDS * self.sample_rate)
         ahead = target - self._pos
-        if self._error is None and 0 <= ahead and (ahead <= near or not self._pts_ok):
+        if self._error is None and 0 <= ahead and (ahead <= near or self._clock is None):
             # Decoding forward is exact, and cheaper than a seek plus its pre-roll.
             self._last_seek = "forward"
             self._skip(ahead)
             return
-        if self._pts_ok and target > near and self._seek_by_pts(target):
+        if self._clock is not None and target > near and self._seek_by_pts(target):
             self._last_seek = "pts"
             return
         self._last_seek = "restart"
@@ -497,15 +429,16 @@ class PyAVReader(Reader):
 
     def _seek_by_pts(self, target: int) -> bool:
         """Seek with ``container.seek`` and place the result by timestamp; False to give up."""
+        clock = self._clock
         assert self._container is not None
         assert self._preroll is not None
+        assert clock is not None
         margin = self._preroll
-        for _ in range(_SEEK_ATTEMPTS):
+        for _ in range(SEEK_ATTEMPTS):
             start = target - margin
             if start <= 0:
                 return False
-            # the timestamp of frame ``start`` in the stream's time base, rounded down
-            ts = (start + self._base) * self._pts_den // self._pts_num
+            ts = clock.pts(start)  # rounded down: at or before frame ``start``
             self._pending, self._pending_off = None, 0
             self._eof = False
             self._error = None
@@ -520,12 +453,11 @@ class PyAVReader(Reader):
             if first is None:
                 return False
             if first.pts is None:
-                self._pts_ok = False  # no timestamps after a seek: never try again
+                self._clock = None  # no timestamps after a seek: never try again
                 return False
-            index, rem = divmod(first.pts * self._pts_num, self._pts_den)
-            index -= self._base
-            if rem or index < 0:
-                self._pts_ok = False  # a timestamp that is not a sample index
+            index = clock.index(first.pts)
+            if index is None or index < 0:
+                self._clock = None  # a timestamp that is not a sample index
                 return False
             if index == 0:
                 # Back at the very start: start trimming may differ from a fresh open.
@@ -534,7 +466,7 @@ class PyAVReader(Reader):
                 # Landed after the pre-roll point (sparse index, Ogg page granularity).
                 margin = 4 * margin + int(self.sample_rate)
                 continue
-            self._pos = int(index)
+            self._pos = index
             self._pending, self._pending_off = first, 0
             self._seek_check = True
             try:
