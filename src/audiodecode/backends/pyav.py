@@ -19,8 +19,7 @@ the target is behind.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -28,6 +27,7 @@ import numpy as np
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
 from ._base import Decline, Reader, to_float
+from ._pyav_container import bits_per_sample, error_message, format_name, open_container
 from ._pyav_seek import NEAR_SECONDS, SEEK_ATTEMPTS, SampleClock, exact_timestamps, preroll
 
 if TYPE_CHECKING:
@@ -53,76 +53,6 @@ _SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool]] = {
     "u8": (np.dtype(np.uint8), False),
     "u8p": (np.dtype(np.uint8), True),
 }
-
-# av.open keyword arguments; PyAV < 19 decodes metadata strictly by default, and a tag that
-# is not UTF-8 must not make an audio file unreadable (we never look at the metadata).
-_OPEN_KWARGS: dict[str, Any] = {"metadata_errors": "replace"}
-
-
-def _open_container(source: Source) -> av.container.InputContainer:
-    """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate."""
-    global _OPEN_KWARGS
-    kwargs: dict[str, Any] = dict(_OPEN_KWARGS)
-    if source.path is not None:
-        target: Any = source.path
-    else:
-        target = source.fileobj
-        # av reads sequentially from the current position but seeks to absolute offsets:
-        # byte 0 of the object must be byte 0 of the file.
-        target.seek(0)
-        # Bytes handed to us are one file. Without this, a playlist or reference inside them
-        # (an ``ffconcat`` list, HLS, DASH) makes FFmpeg open other files, relative to the
-        # working directory, or URLs. ``data:`` URIs carry their bytes inline.
-        kwargs["container_options"] = {"protocol_whitelist": "data"}
-    try:
-        container = av.open(target, "r", **kwargs)
-    except TypeError as exc:
-        if "metadata_errors" not in str(exc) or "metadata_errors" not in _OPEN_KWARGS:
-            raise
-        # PyAV >= 19 dropped the argument (and decodes metadata leniently itself).
-        _OPEN_KWARGS = {}
-        kwargs.pop("metadata_errors")
-        if source.fileobj is not None:
-            source.fileobj.seek(0)
-        container = av.open(target, "r", **kwargs)
-    return cast("av.container.InputContainer", container)
-
-
-def _format_name(container: av.container.InputContainer) -> str:
-    names = container.format.name.split(",")
-    if names[0] == "mov":
-        # One demuxer reads QuickTime and the whole ISO family; the brand tells them apart.
-        brand = container.metadata.get("major_brand", "").strip()
-        return "mov" if brand == "qt" else "mp4"
-    return names[0]
-
-
-def _bits_per_sample(stream: av.audio.stream.AudioStream, codec: str) -> int | None:
-    """Bits per raw sample of a lossless codec, when FFmpeg (or its extradata) says."""
-    ctx = stream.codec_context
-    if not ctx.codec.lossless:
-        return None
-    bits = getattr(ctx, "bits_per_raw_sample", 0)  # PyAV >= 19
-    if bits:
-        return int(bits)
-    match = re.fullmatch(r"pcm_[suf](\d+)(?:[lb]e)?(?:_planar)?", codec)
-    if match:
-        return int(match.group(1))
-    extradata = ctx.extradata or b""
-    if codec == "alac" and len(extradata) >= 36 and extradata[4:8] == b"alac":
-        return extradata[17]  # ALACSpecificConfig.bitDepth
-    if codec == "flac" and len(extradata) >= 34:
-        # STREAMINFO: 5 bits of (bits per sample - 1) straddle bytes 12 and 13
-        return (((extradata[12] & 1) << 4) | (extradata[13] >> 4)) + 1
-    return {"s16": 16, "s16p": 16, "u8": 8, "u8p": 8}.get(ctx.format.name if ctx.format else "")
-
-
-def _message(exc: BaseException) -> str:
-    """An exception as words: FFmpeg's message without its errno number."""
-    if isinstance(exc, av.FFmpegError) and exc.strerror:
-        return str(exc.strerror)
-    return str(exc) or type(exc).__name__
-
 
 class _Restart(Exception):
     """Internal: a pts-based seek could not be trusted; decode from the start instead."""
@@ -183,7 +113,7 @@ class PyAVReader(Reader):
     def _open(self) -> None:
         """Open the container and the decoder, positioned before the first frame."""
         try:
-            container = _open_container(self.source)
+            container = open_container(self.source)
         except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
             # The Source has opened the file already, so an errno from FFmpeg is its verdict
             # on the data, not the OS's on the file: its demuxers return EPERM, ENOENT or EIO
@@ -212,7 +142,7 @@ class PyAVReader(Reader):
             kind = sniff(self.source.head())
         except (OSError, ValueError):
             kind = "unknown"
-        detail = _message(exc)
+        detail = error_message(exc)
         if kind != "unknown":
             reason = f"looks like {kind} but FFmpeg cannot read it: {detail}"
             return self._fail(CorruptAudioError, reason)
@@ -223,9 +153,9 @@ class PyAVReader(Reader):
         container, stream = self._container, self._stream
         assert container is not None
         ctx = stream.codec_context
-        self.format = _format_name(container)
+        self.format = format_name(container)
         self.codec = ctx.codec.canonical_name
-        self.bits_per_sample = _bits_per_sample(stream, self.codec)
+        self.bits_per_sample = bits_per_sample(stream, self.codec)
         # The decoder, not the container header, decides the output: HE-AAC doubles the
         # header's rate, parametric stereo turns mono into stereo.
         first = self._pull()
@@ -290,12 +220,12 @@ class PyAVReader(Reader):
             return None
         except (av.FFmpegError, ValueError, EOFError) as exc:
             self._error = self._fail(
-                CorruptAudioError, f"decoding failed near frame {self._pos}: {_message(exc)}"
+                CorruptAudioError, f"decoding failed near frame {self._pos}: {error_message(exc)}"
             )
             raise self._error from exc
         except OSError as exc:  # the caller's file object failed
             self._error = self._fail(
-                AudioDecodeError, f"read error near frame {self._pos}: {_message(exc)}"
+                AudioDecodeError, f"read error near frame {self._pos}: {error_message(exc)}"
             )
             raise self._error from exc
         if (
