@@ -15,19 +15,22 @@ Seeking
 demuxer allow it (``_pyav_seek`` says which, and why) that is ``container.seek`` with a
 pre-roll, placed by timestamp; elsewhere the reader decodes forward, from a fresh open when
 the target is behind.
+
+``_pyav_container`` opens and names the file; ``_pyav_frames`` converts decoded samples.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
 
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
-from ._base import Decline, Reader, to_float
+from ._base import Decline, Reader
 from ._pyav_container import bits_per_sample, error_message, format_name, open_container
+from ._pyav_frames import SAMPLE_FORMATS, copy_frame
 from ._pyav_seek import NEAR_SECONDS, SEEK_ATTEMPTS, SampleClock, exact_timestamps, preroll
 
 if TYPE_CHECKING:
@@ -37,22 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PyAVReader"]
 
-# Sample format -> (numpy dtype of the decoded data, planar). ``to_float`` scales them as
-# libsndfile and FFmpeg's swresample both do.
-_SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool]] = {
-    "flt": (np.dtype(np.float32), False),
-    "fltp": (np.dtype(np.float32), True),
-    "dbl": (np.dtype(np.float64), False),
-    "dblp": (np.dtype(np.float64), True),
-    "s16": (np.dtype(np.int16), False),
-    "s16p": (np.dtype(np.int16), True),
-    "s32": (np.dtype(np.int32), False),
-    "s32p": (np.dtype(np.int32), True),
-    "s64": (np.dtype(np.int64), False),
-    "s64p": (np.dtype(np.int64), True),
-    "u8": (np.dtype(np.uint8), False),
-    "u8p": (np.dtype(np.uint8), True),
-}
 
 class _Restart(Exception):
     """Internal: a pts-based seek could not be trusted; decode from the start instead."""
@@ -277,11 +264,11 @@ class PyAVReader(Reader):
             off = self._pending_off
             n = min(frame.samples - off, want - written)
             if n > 0:
-                layout = _SAMPLE_FORMATS.get(frame.format.name)
+                layout = SAMPLE_FORMATS.get(frame.format.name)
                 if layout is None:
                     reason = f"FFmpeg decodes to sample format {frame.format.name!r}, not read here"
                     raise self._fail(UnsupportedFormatError, reason)
-                _copy_frame(frame, layout, off, n, out[written : written + n])
+                copy_frame(frame, layout, off, n, out[written : written + n])
                 written += n
                 self._pos += n
                 off += n
@@ -450,26 +437,3 @@ class PyAVReader(Reader):
             self._closed = True
             self._close_container()
 
-
-def _copy_frame(
-    frame: av.AudioFrame,
-    layout: tuple[np.dtype[Any], bool],
-    off: int,
-    n: int,
-    dst: np.ndarray,
-) -> None:
-    """Write frames ``off:off + n`` of ``frame`` into ``dst`` (``(n, channels)``), as float.
-
-    The samples go from views of FFmpeg's buffers straight into ``dst``: one pass, no
-    intermediate array. A plane's buffer may be longer than the frame; ``count`` bounds it.
-    """
-    dtype, planar = layout
-    planes: Any = frame.planes  # buffer-protocol objects that numpy's stubs do not list
-    if planar:
-        for channel, plane in enumerate(planes):
-            src = np.frombuffer(plane, dtype, count=off + n)[off:]
-            to_float(src, dst[:, channel])
-    else:
-        channels = dst.shape[1]
-        src = np.frombuffer(planes[0], dtype, count=(off + n) * channels)[off * channels :]
-        to_float(src.reshape(n, channels), dst)
