@@ -14,8 +14,9 @@ MODULES = [
     "audiodecode._corpus", "audiodecode._signals", "audiodecode.batch", "audiodecode.compat",
     "audiodecode.torch", "audiodecode.ray", "audiodecode.cli", "audiodecode.cache",
     "audiodecode.backends", "audiodecode.backends.wav", "audiodecode.backends.sndfile",
-    "audiodecode.backends.pyav", "audiodecode.bench", "audiodecode.bench.loaders",
-    "audiodecode.bench.discovery", "audiodecode.bench.engine", "audiodecode.bench.report",
+    "audiodecode.backends.pyav", "audiodecode.backends._pyav_seek",
+    "audiodecode.bench", "audiodecode.bench.loaders", "audiodecode.bench.discovery",
+    "audiodecode.bench.engine", "audiodecode.bench.report",
     "audiodecode.bench.results", "audiodecode.bench.children", "audiodecode.bench.plot",
     "audiodecode.bench.demo", "audiodecode.bench.compare", "audiodecode._librosa",
 ]

@@ -11,45 +11,27 @@ same MKV/AAC file gives 1024 samples more through FFmpeg 5.1's CLI than through 
 
 Seeking
 -------
-A seek must return exactly the samples a decode from frame 0 returns at that position. That
-is only possible after ``container.seek`` when the decoder's output depends on a *bounded*
-window of preceding packets and on nothing else. Measured and read from the decoders:
+``seek`` returns exactly what a decode from the start returns there. Where the codec and the
+demuxer allow it (``_pyav_seek`` says which, and why) that is ``container.seek`` with a
+pre-roll, placed by timestamp; elsewhere the reader decodes forward, from a fresh open when
+the target is behind.
 
-* intra-only lossless codecs (PCM, FLAC, ALAC, WavPack, TTA) decode every packet on its own;
-* MPEG audio layers I-III and Vorbis need a bounded history (MP3: the bit reservoir and the
-  synthesis window; Vorbis: one block overlap), so a fixed pre-roll makes them exact;
-* AAC is *never* exact after a seek: perceptual noise substitution (PNS, on by default in
-  FFmpeg's own encoder and common elsewhere) draws from a random-number generator whose state
-  carries over from the first packet of the stream; a seek continues from a different state.
-  AC-3/E-AC-3 (mantissa dithering) and WMA (noise coding) have the same kind of state, and
-  Opus/CELT carries IIR filter state that converges only approximately;
-* every other codec is assumed unsafe.
-
-The position of the first frame after a seek comes from its timestamp, which must map to an
-exact sample index. That holds only for demuxers whose timestamps count samples (MP4/MOV
-``stts``, FLAC frame headers, PCM containers; Ogg granule positions only for Vorbis: FLAC in
-Ogg comes out a page late) and only when the time base resolves single samples. Matroska/WebM
-and ASF store milliseconds; the MP3 and raw ADTS/AC-3 demuxers *estimate* the timestamp after
-a seek from the byte offset. Timestamps are also checked against the decoded sample count on
-every frame, and a seek whose placement disagrees with them falls back to the start.
-
-Everything else decodes forward to the target, dropping samples without converting them:
-from the current position when the target is ahead, else from the start of a freshly opened
-file (``container.seek(0)`` is not a fresh start: seeking AAC in MP4 or MP3 back to 0 did not
-reproduce a fresh decode). That is what ``librosa.load`` itself does for these files.
+``_pyav_container`` opens and names the file; ``_pyav_frames`` converts decoded samples.
 """
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
 
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
-from ._base import Decline, Reader, to_float
+from ._base import Decline, Reader
+from ._pyav_container import bits_per_sample, error_message, format_name, open_container
+from ._pyav_frames import SAMPLE_FORMATS, copy_frame
+from ._pyav_seek import NEAR_SECONDS, SEEK_ATTEMPTS, SampleClock, exact_timestamps, preroll
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,126 +39,6 @@ if TYPE_CHECKING:
     from .._source import Source
 
 __all__ = ["PyAVReader"]
-
-# Sample format -> (numpy dtype of the decoded data, planar). ``to_float`` scales them as
-# libsndfile and FFmpeg's swresample both do.
-_SAMPLE_FORMATS: dict[str, tuple[np.dtype[Any], bool]] = {
-    "flt": (np.dtype(np.float32), False),
-    "fltp": (np.dtype(np.float32), True),
-    "dbl": (np.dtype(np.float64), False),
-    "dblp": (np.dtype(np.float64), True),
-    "s16": (np.dtype(np.int16), False),
-    "s16p": (np.dtype(np.int16), True),
-    "s32": (np.dtype(np.int32), False),
-    "s32p": (np.dtype(np.int32), True),
-    "s64": (np.dtype(np.int64), False),
-    "s64p": (np.dtype(np.int64), True),
-    "u8": (np.dtype(np.uint8), False),
-    "u8p": (np.dtype(np.uint8), True),
-}
-
-# Codecs whose decoded output depends on nothing but a bounded window of earlier packets,
-# with the number of samples of decoded history (at the stream's rate) that a seek decodes
-# and drops before the target. See the module docstring for why the others are absent.
-_MPEG_AUDIO_PREROLL = 32 * 1152  # MP3 bit reservoir (<= 511 bytes, so up to ~21 small
-# frames back at 8 kbit/s) plus the 512-tap synthesis window: 32 frames is ample.
-_SEEKABLE_CODECS: dict[str, int] = {
-    "flac": 0,
-    "alac": 0,
-    "wavpack": 0,
-    "tta": 0,
-    "mp1": _MPEG_AUDIO_PREROLL,
-    "mp2": _MPEG_AUDIO_PREROLL,
-    "mp3": _MPEG_AUDIO_PREROLL,
-    "vorbis": 4 * 8192,  # the longest Vorbis block is 8192 samples; its overlap is half
-}
-# Demuxer -> the codecs for which its timestamps after a seek are exact sample counts (given
-# a time base fine enough, checked separately). MP4/MOV: ``stts`` durations. Ogg: granule
-# positions, but the first packets after a seek are placed right only for codecs whose packet
-# durations the demuxer computes (Vorbis); for FLAC in Ogg they come out a page late. WAV-like
-# containers: byte offsets, which count samples only for PCM. ``None`` stands for any PCM.
-_EXACT_SEEK_TIMESTAMPS: dict[str, frozenset[str | None]] = {
-    "mov": frozenset({None, "alac", "flac", "mp1", "mp2", "mp3"}),
-    "ogg": frozenset({"vorbis"}),
-    "flac": frozenset({"flac"}),
-    "wav": frozenset({None}),
-    "w64": frozenset({None}),
-    "aiff": frozenset({None}),
-}
-
-# A forward seek closer than this (in seconds, plus the pre-roll) just decodes forward.
-_NEAR_SECONDS = 1.0
-# How many times a seek that lands after the wanted pre-roll point is retried further back.
-_SEEK_ATTEMPTS = 3
-
-# av.open keyword arguments; PyAV < 19 decodes metadata strictly by default, and a tag that
-# is not UTF-8 must not make an audio file unreadable (we never look at the metadata).
-_OPEN_KWARGS: dict[str, Any] = {"metadata_errors": "replace"}
-
-
-def _open_container(source: Source) -> av.container.InputContainer:
-    """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate."""
-    global _OPEN_KWARGS
-    kwargs: dict[str, Any] = dict(_OPEN_KWARGS)
-    if source.path is not None:
-        target: Any = source.path
-    else:
-        target = source.fileobj
-        # av reads sequentially from the current position but seeks to absolute offsets:
-        # byte 0 of the object must be byte 0 of the file.
-        target.seek(0)
-        # Bytes handed to us are one file. Without this, a playlist or reference inside them
-        # (an ``ffconcat`` list, HLS, DASH) makes FFmpeg open other files, relative to the
-        # working directory, or URLs. ``data:`` URIs carry their bytes inline.
-        kwargs["container_options"] = {"protocol_whitelist": "data"}
-    try:
-        container = av.open(target, "r", **kwargs)
-    except TypeError as exc:
-        if "metadata_errors" not in str(exc) or "metadata_errors" not in _OPEN_KWARGS:
-            raise
-        # PyAV >= 19 dropped the argument (and decodes metadata leniently itself).
-        _OPEN_KWARGS = {}
-        kwargs.pop("metadata_errors")
-        if source.fileobj is not None:
-            source.fileobj.seek(0)
-        container = av.open(target, "r", **kwargs)
-    return cast("av.container.InputContainer", container)
-
-
-def _format_name(container: av.container.InputContainer) -> str:
-    names = container.format.name.split(",")
-    if names[0] == "mov":
-        # One demuxer reads QuickTime and the whole ISO family; the brand tells them apart.
-        brand = container.metadata.get("major_brand", "").strip()
-        return "mov" if brand == "qt" else "mp4"
-    return names[0]
-
-
-def _bits_per_sample(stream: av.audio.stream.AudioStream, codec: str) -> int | None:
-    """Bits per raw sample of a lossless codec, when FFmpeg (or its extradata) says."""
-    ctx = stream.codec_context
-    if not ctx.codec.lossless:
-        return None
-    bits = getattr(ctx, "bits_per_raw_sample", 0)  # PyAV >= 19
-    if bits:
-        return int(bits)
-    match = re.fullmatch(r"pcm_[suf](\d+)(?:[lb]e)?(?:_planar)?", codec)
-    if match:
-        return int(match.group(1))
-    extradata = ctx.extradata or b""
-    if codec == "alac" and len(extradata) >= 36 and extradata[4:8] == b"alac":
-        return extradata[17]  # ALACSpecificConfig.bitDepth
-    if codec == "flac" and len(extradata) >= 34:
-        # STREAMINFO: 5 bits of (bits per sample - 1) straddle bytes 12 and 13
-        return (((extradata[12] & 1) << 4) | (extradata[13] >> 4)) + 1
-    return {"s16": 16, "s16p": 16, "u8": 8, "u8p": 8}.get(ctx.format.name if ctx.format else "")
-
-
-def _message(exc: BaseException) -> str:
-    """An exception as words: FFmpeg's message without its errno number."""
-    if isinstance(exc, av.FFmpegError) and exc.strerror:
-        return str(exc.strerror)
-    return str(exc) or type(exc).__name__
 
 
 class _Restart(Exception):
@@ -218,7 +80,8 @@ class PyAVReader(Reader):
         self._count: int | None = None  # exact length, once known
         self._closed = False
         self.channels = 0  # set from the first decoded frame
-        self._pts_ok = False  # may pts place a frame after container.seek? (_setup_seeking)
+        # timestamps <-> sample indices, while they may place a frame after container.seek
+        self._clock: SampleClock | None = None  # (see _setup_seeking)
         self._seek_check = False  # raise _Restart on a pts mismatch while placing a seek
         # how the last seek was served: "none", "forward", "pts" or "restart" (for tests)
         self._last_seek = "none"
@@ -237,7 +100,7 @@ class PyAVReader(Reader):
     def _open(self) -> None:
         """Open the container and the decoder, positioned before the first frame."""
         try:
-            container = _open_container(self.source)
+            container = open_container(self.source)
         except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
             # The Source has opened the file already, so an errno from FFmpeg is its verdict
             # on the data, not the OS's on the file: its demuxers return EPERM, ENOENT or EIO
@@ -266,7 +129,7 @@ class PyAVReader(Reader):
             kind = sniff(self.source.head())
         except (OSError, ValueError):
             kind = "unknown"
-        detail = _message(exc)
+        detail = error_message(exc)
         if kind != "unknown":
             reason = f"looks like {kind} but FFmpeg cannot read it: {detail}"
             return self._fail(CorruptAudioError, reason)
@@ -277,9 +140,9 @@ class PyAVReader(Reader):
         container, stream = self._container, self._stream
         assert container is not None
         ctx = stream.codec_context
-        self.format = _format_name(container)
+        self.format = format_name(container)
         self.codec = ctx.codec.canonical_name
-        self.bits_per_sample = _bits_per_sample(stream, self.codec)
+        self.bits_per_sample = bits_per_sample(stream, self.codec)
         # The decoder, not the container header, decides the output: HE-AAC doubles the
         # header's rate, parametric stereo turns mono into stereo.
         first = self._pull()
@@ -315,32 +178,17 @@ class PyAVReader(Reader):
 
     def _setup_seeking(self, first: av.AudioFrame | None) -> None:
         """Decide whether ``container.seek`` can be made sample-exact for this stream."""
-        self._preroll = _SEEKABLE_CODECS.get(self.codec)
-        if self._preroll is None and self.codec.startswith("pcm_"):
-            self._preroll = 0
+        self._preroll = preroll(self.codec)
         tb = self._stream.time_base
         demuxer = self._container.format.name.split(",")[0] if self._container else ""
-        codec_key = None if self.codec.startswith("pcm_") else self.codec
-        self._pts_ok = (
+        if (
             self._preroll is not None
-            and codec_key in _EXACT_SEEK_TIMESTAMPS.get(demuxer, ())
             and first is not None
             and first.pts is not None
-            and tb is not None
-            and tb > 0
-            # each tick must be a whole fraction 1/n of a sample, or timestamps are rounded
-            and (tb.denominator % (tb.numerator * self.sample_rate)) == 0
-        )
-        if self._pts_ok:
-            assert first is not None
+            and exact_timestamps(demuxer, self.codec, tb, self.sample_rate)
+        ):
             assert tb is not None
-            # pts * num / den = sample index + base
-            self._pts_num = tb.numerator * self.sample_rate
-            self._pts_den = tb.denominator
-            assert first.pts is not None
-            base, rem = divmod(first.pts * self._pts_num, self._pts_den)
-            self._base = int(base)
-            self._pts_ok = rem == 0
+            self._clock = SampleClock.start(tb, self.sample_rate, first.pts)
 
     # -- decoding --------------------------------------------------------------------------
 
@@ -359,12 +207,12 @@ class PyAVReader(Reader):
             return None
         except (av.FFmpegError, ValueError, EOFError) as exc:
             self._error = self._fail(
-                CorruptAudioError, f"decoding failed near frame {self._pos}: {_message(exc)}"
+                CorruptAudioError, f"decoding failed near frame {self._pos}: {error_message(exc)}"
             )
             raise self._error from exc
         except OSError as exc:  # the caller's file object failed
             self._error = self._fail(
-                AudioDecodeError, f"read error near frame {self._pos}: {_message(exc)}"
+                AudioDecodeError, f"read error near frame {self._pos}: {error_message(exc)}"
             )
             raise self._error from exc
         if (
@@ -380,14 +228,15 @@ class PyAVReader(Reader):
                 f"{self._pos}; such streams are not supported",
             )
             raise self._error
+        clock = self._clock
         if (
-            self._pts_ok
+            clock is not None
             and frame.pts is not None
-            and frame.pts * self._pts_num != (self._pos + self._base) * self._pts_den
+            and frame.pts * clock.num != (self._pos + clock.base) * clock.den
         ):
             # Sequential decoding is the ground truth; a timestamp that disagrees with it
             # means this stream's timestamps cannot place a frame after a seek.
-            self._pts_ok = False
+            self._clock = None
             if self._seek_check:
                 raise _Restart
         return frame
@@ -415,11 +264,11 @@ class PyAVReader(Reader):
             off = self._pending_off
             n = min(frame.samples - off, want - written)
             if n > 0:
-                layout = _SAMPLE_FORMATS.get(frame.format.name)
+                layout = SAMPLE_FORMATS.get(frame.format.name)
                 if layout is None:
                     reason = f"FFmpeg decodes to sample format {frame.format.name!r}, not read here"
                     raise self._fail(UnsupportedFormatError, reason)
-                _copy_frame(frame, layout, off, n, out[written : written + n])
+                copy_frame(frame, layout, off, n, out[written : written + n])
                 written += n
                 self._pos += n
                 off += n
@@ -468,14 +317,14 @@ class PyAVReader(Reader):
         if target == self._pos and self._error is None:
             self._last_seek = "none"
             return
-        near = (self._preroll or 0) + int(_NEAR_SECONDS * self.sample_rate)
+        near = (self._preroll or 0) + int(NEAR_SECONDS * self.sample_rate)
         ahead = target - self._pos
-        if self._error is None and 0 <= ahead and (ahead <= near or not self._pts_ok):
+        if self._error is None and 0 <= ahead and (ahead <= near or self._clock is None):
             # Decoding forward is exact, and cheaper than a seek plus its pre-roll.
             self._last_seek = "forward"
             self._skip(ahead)
             return
-        if self._pts_ok and target > near and self._seek_by_pts(target):
+        if self._clock is not None and target > near and self._seek_by_pts(target):
             self._last_seek = "pts"
             return
         self._last_seek = "restart"
@@ -497,15 +346,16 @@ class PyAVReader(Reader):
 
     def _seek_by_pts(self, target: int) -> bool:
         """Seek with ``container.seek`` and place the result by timestamp; False to give up."""
+        clock = self._clock
         assert self._container is not None
         assert self._preroll is not None
+        assert clock is not None
         margin = self._preroll
-        for _ in range(_SEEK_ATTEMPTS):
+        for _ in range(SEEK_ATTEMPTS):
             start = target - margin
             if start <= 0:
                 return False
-            # the timestamp of frame ``start`` in the stream's time base, rounded down
-            ts = (start + self._base) * self._pts_den // self._pts_num
+            ts = clock.pts(start)  # rounded down: at or before frame ``start``
             self._pending, self._pending_off = None, 0
             self._eof = False
             self._error = None
@@ -520,12 +370,11 @@ class PyAVReader(Reader):
             if first is None:
                 return False
             if first.pts is None:
-                self._pts_ok = False  # no timestamps after a seek: never try again
+                self._clock = None  # no timestamps after a seek: never try again
                 return False
-            index, rem = divmod(first.pts * self._pts_num, self._pts_den)
-            index -= self._base
-            if rem or index < 0:
-                self._pts_ok = False  # a timestamp that is not a sample index
+            index = clock.index(first.pts)
+            if index is None or index < 0:
+                self._clock = None  # a timestamp that is not a sample index
                 return False
             if index == 0:
                 # Back at the very start: start trimming may differ from a fresh open.
@@ -534,7 +383,7 @@ class PyAVReader(Reader):
                 # Landed after the pre-roll point (sparse index, Ogg page granularity).
                 margin = 4 * margin + int(self.sample_rate)
                 continue
-            self._pos = int(index)
+            self._pos = index
             self._pending, self._pending_off = first, 0
             self._seek_check = True
             try:
@@ -588,26 +437,3 @@ class PyAVReader(Reader):
             self._closed = True
             self._close_container()
 
-
-def _copy_frame(
-    frame: av.AudioFrame,
-    layout: tuple[np.dtype[Any], bool],
-    off: int,
-    n: int,
-    dst: np.ndarray,
-) -> None:
-    """Write frames ``off:off + n`` of ``frame`` into ``dst`` (``(n, channels)``), as float.
-
-    The samples go from views of FFmpeg's buffers straight into ``dst``: one pass, no
-    intermediate array. A plane's buffer may be longer than the frame; ``count`` bounds it.
-    """
-    dtype, planar = layout
-    planes: Any = frame.planes  # buffer-protocol objects that numpy's stubs do not list
-    if planar:
-        for channel, plane in enumerate(planes):
-            src = np.frombuffer(plane, dtype, count=off + n)[off:]
-            to_float(src, dst[:, channel])
-    else:
-        channels = dst.shape[1]
-        src = np.frombuffer(planes[0], dtype, count=(off + n) * channels)[off * channels :]
-        to_float(src.reshape(n, channels), dst)
