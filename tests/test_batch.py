@@ -20,7 +20,12 @@ import pytest
 import soundfile as sf
 
 import audiodecode
-from audiodecode import AudioDecodeError, CorruptAudioError, UnsupportedFormatError, batch
+from audiodecode import (
+    AudioDecodeError,
+    CorruptAudioError,
+    UnsupportedFormatError,
+    _scheduler,
+)
 from audiodecode._options import LoadOptions
 from audiodecode.batch import (
     BatchResult,
@@ -166,7 +171,7 @@ def test_raise_wraps_other_errors_and_keeps_the_cause(clips: list[str], tmp_path
         (lambda paths, record: list(imap(paths, workers=2, read_ahead=4, transform=record)), 4),
         # load_batch waits for many files at a time, but still stops a window past a failure.
         (lambda paths, record: load_batch(paths, workers=2, transform=record),
-         2 * batch._EAGER_FILES),
+         2 * _scheduler.EAGER_FILES),
     ],
     ids=["imap", "load_batch"],
 )  # fmt: skip
@@ -230,25 +235,25 @@ def test_skip_records_a_failing_transform(clips: list[str]) -> None:
 
 def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrupt: str) -> None:
     """Workers take files a few at a time; a failure ends the group only for on_error="raise"."""
-    from audiodecode.batch import _load_group
+    from audiodecode._scheduler import load_group
 
-    raising = _load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=True)
+    raising = load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=True)
     assert [ok for ok, _ in raising] == [False]
     assert isinstance(raising[0][1], CorruptAudioError)
-    skipping = _load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=False)
+    skipping = load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=False)
     assert [ok for ok, _ in skipping] == [False, True]
     np.testing.assert_array_equal(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
 
 
 def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
-    real_submit = batch._submit
+    real_submit = _scheduler.submit
 
     def recording_submit(pool, group, *args):  # type: ignore[no-untyped-def]
         sizes.append(len(group))
         return real_submit(pool, group, *args)
 
-    monkeypatch.setattr(batch, "_submit", recording_submit)
+    monkeypatch.setattr(_scheduler, "submit", recording_submit)
     return sizes
 
 
@@ -283,7 +288,7 @@ def test_load_batch_waits_for_many_groups_at_once(
         waits.append(len(futures))
         return real_wait(futures, *args, **kwargs)
 
-    monkeypatch.setattr(batch.concurrent.futures, "wait", recording_wait)
+    monkeypatch.setattr(_scheduler.concurrent.futures, "wait", recording_wait)
     paths = clips * 40
     assert len(load_batch(paths, workers=2, sr=None)) == len(paths)
     assert max(waits, default=0) > 1
