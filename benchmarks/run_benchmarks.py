@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiodecode import _corpus, _signals, bench
+from audiodecode import _corpus, bench
+from audiodecode._corpus import signals
 
 # ------------------------------------------------------------------------------------------
 # The corpus: (key, files) for each kind of file, generated deterministically.
@@ -60,7 +61,7 @@ def make_corpus(folder: Path) -> dict[str, list[str]]:
     files = {"speech": []}
     for i in range(SPEECH_CLIPS):
         seconds = 2.0 + (i % 10) / 10  # 2.0 ... 2.9 s, like RAVDESS utterances
-        data = _signals.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
+        data = signals.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
         path = folder / "speech" / f"speech_{i:02d}.wav"
         path.parent.mkdir(exist_ok=True)
         files["speech"].append(str(_corpus.write(path, "wav_pcm16", sample_rate=48000,

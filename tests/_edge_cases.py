@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from audiodecode._corpus import KINDS, PathLike, write
-from audiodecode._signals import pcm, seeded_rng
+from audiodecode._corpus.signals import pcm, seeded_rng
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -20,7 +20,7 @@ from _edge_cases import HAND_BUILT
 
 from audiodecode import _corpus
 from audiodecode._corpus import KINDS
-from audiodecode._signals import pcm, signal
+from audiodecode._corpus.signals import pcm, signal
 from audiodecode.bench.demo import make_demo_corpus
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _aligned_correlation(decoded: np.ndarray, reference: np.ndarray) -> tuple[in
 
 
 def test_importing_the_module_does_not_import_av_or_soundfile() -> None:
-    # Also covers audiodecode._signals and audiodecode._pyav_writer, which it imports.
+    # Also covers the package's signals and pyav_writer modules, which it imports.
     code = (
         "import sys, audiodecode._corpus; "
         "assert 'av' not in sys.modules and 'soundfile' not in sys.modules, sorted(sys.modules)"

@@ -11,7 +11,7 @@ import pytest
 MODULES = [
     "audiodecode._api", "audiodecode._info", "audiodecode._span", "audiodecode._source",
     "audiodecode._resample", "audiodecode._pipeline", "audiodecode.errors",
-    "audiodecode._corpus", "audiodecode._signals", "audiodecode.batch", "audiodecode.compat",
+    "audiodecode._corpus", "audiodecode._corpus.signals", "audiodecode.batch", "audiodecode.compat",
     "audiodecode.torch", "audiodecode.ray", "audiodecode.cli", "audiodecode.cache",
     "audiodecode.backends", "audiodecode.backends.wav", "audiodecode.backends.sndfile",
     "audiodecode.backends.pyav", "audiodecode.backends._pyav_seek",

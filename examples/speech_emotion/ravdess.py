@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audiodecode._corpus import PathLike, write
-from audiodecode._signals import seed_int, seeded_rng, voiced
+from audiodecode._corpus.signals import seed_int, seeded_rng, voiced
 
 #: RAVDESS emotion codes.
 RAVDESS_EMOTIONS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._corpus import KINDS, write
-from .._signals import seed_int, seeded_rng, voiced
+from .._corpus.signals import seed_int, seeded_rng, voiced
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._signals import quantise
+from .signals import quantise
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ._corpus import Kind
+    from . import Kind
 
 __all__ = ["first_encoder", "write_pyav"]
 

@@ -5,12 +5,12 @@ or a first-time user gets the same corpus on any machine with the same libsndfil
 
 Three layers:
 
-* :mod:`audiodecode._signals` makes the sample arrays (:func:`~audiodecode._signals.signal`,
-  :func:`~audiodecode._signals.voiced`; deterministic for a seed).
+* :mod:`.signals` makes the sample arrays (:func:`~.signals.signal`, :func:`~.signals.voiced`;
+  deterministic for a seed).
 * This module: :data:`KINDS` lists every container/codec combination the project cares about,
   and :func:`write` / :func:`write_corpus` write them -- with soundfile (libsndfile) for what
-  ``librosa.load`` itself can read, with PyAV (FFmpeg, :mod:`audiodecode._pyav_writer`) for
-  what only FFmpeg reads.
+  ``librosa.load`` itself can read, with PyAV (FFmpeg, :mod:`.pyav_writer`) for what only
+  FFmpeg reads.
 * The special folders are built where they are used: the benchmark's demo corpus in
   :mod:`audiodecode.bench.demo`, broken and odd files in the tests (``tests/_edge_cases.py``),
   a RAVDESS-shaped speech folder in ``examples/speech_emotion/ravdess.py``.
@@ -39,7 +39,7 @@ Decoder quirks the corpus exposes (libsndfile 1.2.2, FFmpeg 8/9):
   late and is short; AAC in MP4 decodes with priming and padding (45056 frames for 44100) with
   FFmpeg 8 and to the exact length with FFmpeg 9 (edit list honoured).
 * libsndfile quantises doubles to 8/16/24-bit WAV/AIFF by flooring, to FLAC by rounding: see
-  :func:`audiodecode._signals.pcm`.
+  :func:`audiodecode._corpus.signals.pcm`.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ._pyav_writer import first_encoder, write_pyav
-from ._signals import signal
+from .pyav_writer import first_encoder, write_pyav
+from .signals import signal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -324,7 +324,7 @@ def write(
     seed: int = 0,
     data: np.ndarray | None = None,
 ) -> Path:
-    """Write one file of ``kind`` holding :func:`~audiodecode._signals.signal` (or ``data``).
+    """Write one file of ``kind`` holding :func:`~audiodecode._corpus.signals.signal` (or ``data``).
 
     The file is written to ``path`` whatever its extension (the container is chosen from the
     kind, not from the name). The rate is changed where the codec requires it, see
@@ -338,11 +338,11 @@ def write(
     kind
         A key of :data:`KINDS`.
     sample_rate, channels, seconds, seed
-        Passed to :func:`~audiodecode._signals.signal` (``round(seconds * rate)`` frames at
+        Passed to :func:`~audiodecode._corpus.signals.signal` (``round(seconds * rate)`` frames at
         the actual rate).
     data
         Float samples, shape ``(frames, channels)`` in [-1, 1), to write instead of
-        :func:`~audiodecode._signals.signal`; ``sample_rate`` is then taken as theirs even if
+        :func:`~audiodecode._corpus.signals.signal`; ``sample_rate`` is then taken as theirs even if
         the codec forces another (they are not resampled), so pass a rate the kind accepts.
 
     Returns
