@@ -100,13 +100,13 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _api, _rollback
 from ._librosa import PATCH_MARK, import_librosa, original
+from ._librosa_patch_state import ABSENT, STATE, Binding
 from ._options import LoadOptions
 from ._resample import RES_TYPES, SOXR_TYPES
 from ._rollback import BACKEND_ENV
@@ -145,33 +145,6 @@ _logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------------------------
 # the patch
 
-
-@dataclass
-class _Binding:
-    """One name in one namespace that the patch rebound, and what was there before."""
-
-    namespace: dict[str, Any]
-    module_name: str
-    key: str
-    previous: Any  # _ABSENT when the name was not in the namespace (a lazy package attribute)
-    wrapper: Callable[..., Any]
-
-
-_ABSENT = object()
-
-
-@dataclass
-class _PatchState:
-    active: bool = False
-    librosa_version: str = ""
-    #: librosa < 1.0 has its own rules for negative offsets and ``duration=0`` (see routers).
-    legacy_librosa: bool = False
-    #: librosa 1.0 wraps ``stream`` in ``future_default(sr)``, which warns when sr is left out.
-    stream_is_decorated: bool = False
-    bindings: list[_Binding] = field(default_factory=list)
-
-
-_STATE = _PatchState()
 _LOCK = threading.RLock()
 
 
@@ -212,7 +185,7 @@ def patch_librosa(verbose: bool = True) -> None:
     >>> unpatch_librosa()
     """
     with _LOCK:
-        if _STATE.active:
+        if STATE.active:
             return
         librosa = import_librosa()
         # Where librosa defines them; what a lazy ``librosa.load`` lookup would return.
@@ -231,12 +204,12 @@ def patch_librosa(verbose: bool = True) -> None:
                 if name not in namespace:
                     wrapper = wrappers[id(defined[name])]
                     namespace[name] = wrapper
-                    bindings.append(_Binding(namespace, package_name, name, _ABSENT, wrapper))
-        _STATE.active = True
-        _STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
-        _STATE.legacy_librosa = _major_version(_STATE.librosa_version) < 1
-        _STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
-        _STATE.bindings = bindings
+                    bindings.append(Binding(namespace, package_name, name, ABSENT, wrapper))
+        STATE.active = True
+        STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
+        STATE.legacy_librosa = _major_version(STATE.librosa_version) < 1
+        STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
+        STATE.bindings = bindings
     if verbose:
         print(_patch_message(bindings), file=sys.stderr)
 
@@ -256,17 +229,17 @@ def unpatch_librosa() -> None:
     False
     """
     with _LOCK:
-        if not _STATE.active:
+        if not STATE.active:
             return
-        for binding in reversed(_STATE.bindings):
-            if binding.namespace.get(binding.key, _ABSENT) is not binding.wrapper:
+        for binding in reversed(STATE.bindings):
+            if binding.namespace.get(binding.key, ABSENT) is not binding.wrapper:
                 continue
-            if binding.previous is _ABSENT:
+            if binding.previous is ABSENT:
                 del binding.namespace[binding.key]
             else:
                 binding.namespace[binding.key] = binding.previous
-        _STATE.active = False
-        _STATE.bindings = []
+        STATE.active = False
+        STATE.bindings = []
 
 
 def is_patched() -> bool:
@@ -279,7 +252,7 @@ def is_patched() -> bool:
     ...     is_patched()
     True
     """
-    return _STATE.active
+    return STATE.active
 
 
 @contextlib.contextmanager
@@ -352,7 +325,7 @@ def _namespace(module: Any) -> dict[str, Any] | None:
 def _rebind_module_globals(
     originals: dict[int, tuple[str, Callable[..., Any]]],
     wrappers: dict[int, Callable[..., Any]],
-) -> list[_Binding]:
+) -> list[Binding]:
     """Replace every module-global reference to an original by its wrapper."""
     targets = set(originals)
     bindings = []
@@ -365,11 +338,11 @@ def _rebind_module_globals(
         for key, value in list(namespace.items()):
             if id(value) in targets and value is originals[id(value)][1]:
                 namespace[key] = wrappers[id(value)]
-                bindings.append(_Binding(namespace, module_name, key, value, wrappers[id(value)]))
+                bindings.append(Binding(namespace, module_name, key, value, wrappers[id(value)]))
     return bindings
 
 
-def _patch_message(bindings: list[_Binding]) -> str:
+def _patch_message(bindings: list[Binding]) -> str:
     functions = ", ".join(PATCHED_FUNCTIONS[:-1]) + f" and {PATCHED_FUNCTIONS[-1]}"
     elsewhere = sorted({b.module_name for b in bindings if not b.module_name.startswith("librosa")})
     also = f" (also rebound in {', '.join(elsewhere)})" if elsewhere else ""
@@ -378,7 +351,7 @@ def _patch_message(bindings: list[_Binding]) -> str:
     else:
         effect = f"now decode with audiodecode{also}"
     return (
-        f"audiodecode: librosa {_STATE.librosa_version}'s {functions} {effect}. "
+        f"audiodecode: librosa {STATE.librosa_version}'s {functions} {effect}. "
         "Undo with audiodecode.compat.unpatch_librosa()."
     )
 
@@ -398,7 +371,7 @@ def _make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _STATE.active and not _rollback.ROLLED_BACK:
+        if STATE.active and not _rollback.ROLLED_BACK:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError:
@@ -492,7 +465,7 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
         or _is_audioread_object(options["path"])
         or not _float_dtype(options["dtype"])
         or (options["sr"] is not None and options["res_type"] not in RES_TYPES)
-        or (_STATE.legacy_librosa and _negative(options["offset"]))
+        or (STATE.legacy_librosa and _negative(options["offset"]))
     ):
         return _DEFER
     path = options.pop("path")
@@ -511,7 +484,7 @@ def _as_librosa_reads(path: Any, answer: Callable[[], Any]) -> Callable[[], Any]
     is open, so audiodecode is asked to refuse what libsndfile does not read, and its refusal
     sends the call to librosa (:func:`_answer_or_defer`).
     """
-    if not (_STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
+    if not (STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
         return answer
 
     def libsndfile_only() -> Any:
@@ -556,20 +529,20 @@ _STREAM_OPTIONS = frozenset({
 
 
 def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
-    if _STATE.stream_is_decorated and "sr" not in bound.arguments:
+    if STATE.stream_is_decorated and "sr" not in bound.arguments:
         return _DEFER  # librosa's decorator warns that sr's default changes: let it
     options = _options(bound, _STREAM_OPTIONS)
     if (
         options is None
         or not _float_dtype(options["dtype"])
         or options.get("res_type", "soxr_hq") not in SOXR_TYPES  # librosa 0.11 has no res_type
-        or (_STATE.legacy_librosa and (_negative(options["offset"]) or options["duration"] == 0))
+        or (STATE.legacy_librosa and (_negative(options["offset"]) or options["duration"] == 0))
     ):
         return _DEFER
     path = options.pop("path")
     try:
         # validates now, reads on the first next(); librosa 0.11's block rules where it is 0.11
-        token = _api.librosa_011_stream.set(_STATE.legacy_librosa)
+        token = _api.librosa_011_stream.set(STATE.legacy_librosa)
         try:
             blocks = _api.stream(path, **options)
         finally:
