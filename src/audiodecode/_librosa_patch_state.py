@@ -1,8 +1,8 @@
 """The librosa patch's state: written by :mod:`audiodecode.compat` when it patches and unpatches,
-read by the wrappers' per-call routers on every call.
+read by the per-call routers of :mod:`audiodecode._librosa_routes` on every call.
 
-A module of its own so that the routers can leave compat (which builds the wrappers from
-them) and still read it, without either module importing the other back (no import cycle).
+A module of its own so that both import it and neither imports the other back (no import
+cycle): compat builds the wrappers, and the per-call routing needs only this.
 """
 
 from __future__ import annotations
