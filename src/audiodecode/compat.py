@@ -91,27 +91,23 @@ The wrappers keep librosa's names, docstrings and signatures (``functools.wraps`
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
-import logging
-import os
-import pathlib
 import sys
 import threading
 import types
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _api, _rollback
-from ._librosa import PATCH_MARK, import_librosa, original
-from ._options import LoadOptions
-from ._resample import RES_TYPES, SOXR_TYPES
+from . import _rollback
+from ._librosa import import_librosa, original
+from ._librosa_patch_state import ABSENT, STATE, Binding
+from ._librosa_routes import make_wrapper
 from ._rollback import BACKEND_ENV
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from numpy.typing import DTypeLike
 
     from ._source import AudioSource
@@ -138,40 +134,12 @@ PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
 PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
 
 
-
-_logger = logging.getLogger(__name__)
-
-
 # --------------------------------------------------------------------------------------------
 # the patch
+#
+# The state (_librosa_patch_state) is changed here, under _LOCK; each call's routing, which
+# reads it, is _librosa_routes's.
 
-
-@dataclass
-class _Binding:
-    """One name in one namespace that the patch rebound, and what was there before."""
-
-    namespace: dict[str, Any]
-    module_name: str
-    key: str
-    previous: Any  # _ABSENT when the name was not in the namespace (a lazy package attribute)
-    wrapper: Callable[..., Any]
-
-
-_ABSENT = object()
-
-
-@dataclass
-class _PatchState:
-    active: bool = False
-    librosa_version: str = ""
-    #: librosa < 1.0 has its own rules for negative offsets and ``duration=0`` (see routers).
-    legacy_librosa: bool = False
-    #: librosa 1.0 wraps ``stream`` in ``future_default(sr)``, which warns when sr is left out.
-    stream_is_decorated: bool = False
-    bindings: list[_Binding] = field(default_factory=list)
-
-
-_STATE = _PatchState()
 _LOCK = threading.RLock()
 
 
@@ -212,14 +180,14 @@ def patch_librosa(verbose: bool = True) -> None:
     >>> unpatch_librosa()
     """
     with _LOCK:
-        if _STATE.active:
+        if STATE.active:
             return
         librosa = import_librosa()
         # Where librosa defines them; what a lazy ``librosa.load`` lookup would return.
         defined = {name: getattr(sys.modules["librosa.core.audio"], name)
                    for name in PATCHED_FUNCTIONS}
         originals = _find_originals(defined)
-        wrappers = {id(obj): _make_wrapper(name, obj) for name, obj in originals.values()}
+        wrappers = {id(obj): make_wrapper(name, obj) for name, obj in originals.values()}
         bindings = _rebind_module_globals(originals, wrappers)
         # librosa and librosa.core resolve their attributes lazily (lazy_loader) and cache them
         # on first access: where nothing has touched a name yet, set it, and remember to delete
@@ -231,12 +199,12 @@ def patch_librosa(verbose: bool = True) -> None:
                 if name not in namespace:
                     wrapper = wrappers[id(defined[name])]
                     namespace[name] = wrapper
-                    bindings.append(_Binding(namespace, package_name, name, _ABSENT, wrapper))
-        _STATE.active = True
-        _STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
-        _STATE.legacy_librosa = _major_version(_STATE.librosa_version) < 1
-        _STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
-        _STATE.bindings = bindings
+                    bindings.append(Binding(namespace, package_name, name, ABSENT, wrapper))
+        STATE.active = True
+        STATE.librosa_version = str(getattr(librosa, "__version__", "?"))
+        STATE.legacy_librosa = _major_version(STATE.librosa_version) < 1
+        STATE.stream_is_decorated = inspect.unwrap(defined["stream"]) is not defined["stream"]
+        STATE.bindings = bindings
     if verbose:
         print(_patch_message(bindings), file=sys.stderr)
 
@@ -256,17 +224,17 @@ def unpatch_librosa() -> None:
     False
     """
     with _LOCK:
-        if not _STATE.active:
+        if not STATE.active:
             return
-        for binding in reversed(_STATE.bindings):
-            if binding.namespace.get(binding.key, _ABSENT) is not binding.wrapper:
+        for binding in reversed(STATE.bindings):
+            if binding.namespace.get(binding.key, ABSENT) is not binding.wrapper:
                 continue
-            if binding.previous is _ABSENT:
+            if binding.previous is ABSENT:
                 del binding.namespace[binding.key]
             else:
                 binding.namespace[binding.key] = binding.previous
-        _STATE.active = False
-        _STATE.bindings = []
+        STATE.active = False
+        STATE.bindings = []
 
 
 def is_patched() -> bool:
@@ -279,7 +247,7 @@ def is_patched() -> bool:
     ...     is_patched()
     True
     """
-    return _STATE.active
+    return STATE.active
 
 
 @contextlib.contextmanager
@@ -352,7 +320,7 @@ def _namespace(module: Any) -> dict[str, Any] | None:
 def _rebind_module_globals(
     originals: dict[int, tuple[str, Callable[..., Any]]],
     wrappers: dict[int, Callable[..., Any]],
-) -> list[_Binding]:
+) -> list[Binding]:
     """Replace every module-global reference to an original by its wrapper."""
     targets = set(originals)
     bindings = []
@@ -365,11 +333,11 @@ def _rebind_module_globals(
         for key, value in list(namespace.items()):
             if id(value) in targets and value is originals[id(value)][1]:
                 namespace[key] = wrappers[id(value)]
-                bindings.append(_Binding(namespace, module_name, key, value, wrappers[id(value)]))
+                bindings.append(Binding(namespace, module_name, key, value, wrappers[id(value)]))
     return bindings
 
 
-def _patch_message(bindings: list[_Binding]) -> str:
+def _patch_message(bindings: list[Binding]) -> str:
     functions = ", ".join(PATCHED_FUNCTIONS[:-1]) + f" and {PATCHED_FUNCTIONS[-1]}"
     elsewhere = sorted({b.module_name for b in bindings if not b.module_name.startswith("librosa")})
     also = f" (also rebound in {', '.join(elsewhere)})" if elsewhere else ""
@@ -378,236 +346,9 @@ def _patch_message(bindings: list[_Binding]) -> str:
     else:
         effect = f"now decode with audiodecode{also}"
     return (
-        f"audiodecode: librosa {_STATE.librosa_version}'s {functions} {effect}. "
+        f"audiodecode: librosa {STATE.librosa_version}'s {functions} {effect}. "
         "Undo with audiodecode.compat.unpatch_librosa()."
     )
-
-
-# --------------------------------------------------------------------------------------------
-# the wrappers
-
-# What a router returns when librosa should answer the call.
-_DEFER = object()
-
-Router = Callable[[inspect.BoundArguments, Callable[[], Any]], Any]
-
-
-def _make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(original)  # follows __wrapped__ to the undecorated function
-    router = _ROUTERS[name]
-
-    @functools.wraps(original)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _STATE.active and not _rollback.ROLLED_BACK:
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError:
-                pass  # librosa raises its own TypeError below
-            else:
-                result = router(bound, lambda: original(*args, **kwargs))
-                if result is not _DEFER:
-                    return result
-        return original(*args, **kwargs)
-
-    setattr(wrapper, PATCH_MARK, True)  # librosa's own function stays findable (_librosa)
-    wrapper.__doc__ = (
-        f"[Patched by audiodecode.compat.patch_librosa: decodes with audiodecode where it "
-        f"gives librosa's answer, see help(audiodecode.compat).]\n\n{original.__doc__ or ''}"
-    )
-    return wrapper
-
-
-def _options(bound: inspect.BoundArguments, known: frozenset[str]) -> dict[str, Any] | None:
-    """librosa's arguments (defaults filled in), or None if one is unknown and not default.
-
-    Filling in librosa's own defaults, rather than relying on audiodecode's, keeps the answer
-    right even if a librosa release changes a default.
-    """
-    parameters = bound.signature.parameters
-    bound.apply_defaults()
-    options = {}
-    for key, value in bound.arguments.items():
-        if key in known:
-            options[key] = value
-        elif value is not parameters[key].default:
-            return None
-    return options
-
-
-def _float_dtype(dtype: Any) -> bool:
-    if dtype is None:  # np.dtype(None) is float64, but soundfile refuses None
-        return False
-    try:
-        return np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
-    except TypeError:
-        return False
-
-
-def _is_audioread_object(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] == "audioread"
-
-
-def _rewinder(source: Any) -> Callable[[], None] | None:
-    """How to give ``source`` to librosa after audiodecode failed on it; None if it cannot be.
-
-    Paths and bytes are read afresh. A caller's file object is put back where it stood. A
-    file descriptor or ``SoundFile`` has been closed or moved by the failed attempt.
-    """
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-        return lambda: None
-    soundfile = sys.modules.get("soundfile")
-    if isinstance(source, int) or (soundfile and isinstance(source, soundfile.SoundFile)):
-        return None
-    try:
-        if callable(getattr(source, "seekable", None)) and not source.seekable():
-            return None
-        position = source.tell()
-    except (AttributeError, OSError, ValueError):
-        return None
-    return lambda: source.seek(position)
-
-
-def _answer_or_defer(
-    name: str, source: Any, answer: Callable[[], Any], call_librosa: Callable[[], Any]
-) -> Any:
-    """audiodecode's answer; librosa's (result or exception) when audiodecode raises."""
-    rewind = _rewinder(source)
-    try:
-        return answer()
-    except Exception as exc:  # any failure: librosa gives its own answer
-        if rewind is None:
-            raise
-        _logger.debug("librosa.%s: audiodecode failed (%r); librosa answers", name, exc)
-    rewind()
-    return call_librosa()
-
-
-_LOAD_OPTIONS = frozenset({"path", "sr", "mono", "offset", "duration", "dtype", "res_type"})
-
-
-def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
-    options = _options(bound, _LOAD_OPTIONS)
-    if (
-        options is None
-        or _is_audioread_object(options["path"])
-        or not _float_dtype(options["dtype"])
-        or (options["sr"] is not None and options["res_type"] not in RES_TYPES)
-        or (_STATE.legacy_librosa and _negative(options["offset"]))
-    ):
-        return _DEFER
-    path = options.pop("path")
-    # Checked inside the answer: where audiodecode refuses an argument, librosa answers.
-    answer = _as_librosa_reads(
-        path, lambda: _api.load_with_options(path, LoadOptions(**options).checked()))
-    return _answer_or_defer("load", path, answer, call_librosa)
-
-
-def _as_librosa_reads(path: Any, answer: Callable[[], Any]) -> Callable[[], Any]:
-    """``answer``, made to fail where librosa < 1.0 would read ``path`` with audioread.
-
-    librosa 0.11 gives a path that libsndfile cannot read (AAC, WMA, video, integer WAV wider
-    than 32 bits...) to audioread, with a warning: that answer is librosa's to give, not
-    FFmpeg's or audiodecode's WAV reader's. Which decoder answers is known only once the file
-    is open, so audiodecode is asked to refuse what libsndfile does not read, and its refusal
-    sends the call to librosa (:func:`_answer_or_defer`).
-    """
-    if not (_STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
-        return answer
-
-    def libsndfile_only() -> Any:
-        token = _api.libsndfile_only.set(True)
-        try:
-            return answer()
-        finally:
-            _api.libsndfile_only.reset(token)
-
-    return libsndfile_only
-
-
-def _negative(offset: Any) -> bool:
-    try:
-        return bool(offset < 0)
-    except TypeError:
-        return False
-
-
-def _route_get_duration(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
-    options = _options(bound, frozenset({"y", "sr", "S", "n_fft", "hop_length", "center", "path"}))
-    if options is None or options["path"] is None:
-        return _DEFER
-    path = options["path"]
-    answer = _as_librosa_reads(path, lambda: _api.info(path).duration)
-    return _answer_or_defer("get_duration", path, answer, call_librosa)
-
-
-def _route_get_samplerate(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
-    options = _options(bound, frozenset({"path"}))
-    if options is None or _is_audioread_object(options["path"]):
-        return _DEFER
-    path = options["path"]
-    answer = _as_librosa_reads(path, lambda: _api.get_samplerate(path))
-    return _answer_or_defer("get_samplerate", path, answer, call_librosa)
-
-
-_STREAM_OPTIONS = frozenset({
-    "path", "block_length", "frame_length", "hop_length", "sr", "mono", "offset", "duration",
-    "fill_value", "res_type", "dtype",
-})
-
-
-def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) -> Any:
-    if _STATE.stream_is_decorated and "sr" not in bound.arguments:
-        return _DEFER  # librosa's decorator warns that sr's default changes: let it
-    options = _options(bound, _STREAM_OPTIONS)
-    if (
-        options is None
-        or not _float_dtype(options["dtype"])
-        or options.get("res_type", "soxr_hq") not in SOXR_TYPES  # librosa 0.11 has no res_type
-        or (_STATE.legacy_librosa and (_negative(options["offset"]) or options["duration"] == 0))
-    ):
-        return _DEFER
-    path = options.pop("path")
-    try:
-        # validates now, reads on the first next(); librosa 0.11's block rules where it is 0.11
-        token = _api.librosa_011_stream.set(_STATE.legacy_librosa)
-        try:
-            blocks = _api.stream(path, **options)
-        finally:
-            _api.librosa_011_stream.reset(token)
-    except (ValueError, TypeError):
-        return _DEFER  # librosa raises its ParameterError, at the first next() as it does
-    return _stream_or_defer(blocks, path, call_librosa)
-
-
-def _stream_or_defer(
-    blocks: Generator[np.ndarray, None, None], path: Any, call_librosa: Callable[[], Any]
-) -> Generator[np.ndarray, None, None]:
-    """audiodecode's blocks; librosa's stream instead if audiodecode fails before the first."""
-    rewind = _rewinder(path)
-    try:
-        try:
-            first = next(blocks)
-        except StopIteration:
-            return
-        except Exception as exc:  # any failure: librosa gives its own answer
-            if rewind is None:
-                raise
-            _logger.debug("librosa.stream: audiodecode failed (%r); librosa answers", exc)
-            rewind()
-            yield from call_librosa()
-            return
-        yield first
-        yield from blocks
-    finally:
-        blocks.close()
-
-
-_ROUTERS: dict[str, Router] = {
-    "load": _route_load,
-    "get_duration": _route_get_duration,
-    "get_samplerate": _route_get_samplerate,
-    "stream": _route_stream,
-}
 
 
 # --------------------------------------------------------------------------------------------
