@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pytest
 
-    from audiodecode._cache_store import DecodeCache
+    from audiodecode.cache._store import DecodeCache
 
 #: The folder that holds the package, for a child process's PYTHONPATH.
 SRC = str(Path(audiodecode.__file__).parents[1])

@@ -24,13 +24,13 @@ from audiodecode import (
     AudioDecodeError,
     CorruptAudioError,
     UnsupportedFormatError,
-    _scheduler,
 )
 from audiodecode._options import LoadOptions
 from audiodecode.batch import (
     BatchResult,
     Failure,
     SkippedFilesWarning,
+    _scheduler,
     imap,
     load_batch,
 )
@@ -235,7 +235,7 @@ def test_skip_records_a_failing_transform(clips: list[str]) -> None:
 
 def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrupt: str) -> None:
     """Workers take files a few at a time; a failure ends the group only for on_error="raise"."""
-    from audiodecode._scheduler import load_group
+    from audiodecode.batch._scheduler import load_group
 
     raising = load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=True)
     assert [ok for ok, _ in raising] == [False]

@@ -21,10 +21,11 @@ from _cache_helpers import (
     write_files,
 )
 
-from audiodecode import _cache_store, cache
-from audiodecode._cache_store import DEFAULT_MAX_SIZE, DecodeCache
+from audiodecode import cache
 from audiodecode._options import LoadOptions
 from audiodecode.batch import imap, load_batch
+from audiodecode.cache import _store as _cache_store
+from audiodecode.cache._store import DEFAULT_MAX_SIZE, DecodeCache
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""The file a decode-cache entry is (audiodecode._cache_format): headers np.load reads, that
+"""The file a decode-cache entry is (audiodecode.cache._format): headers np.load reads, that
 parse back to what they were built from, and that refuse anything else."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from audiodecode._cache_format import (
+from audiodecode.cache._format import (
     HEADER_BYTES,
     READ_FLAGS,
     WRITE_FLAGS,

@@ -1,4 +1,4 @@
-"""The decode cache's store (audiodecode._cache_store), driven through ``load``: what makes
+"""The decode cache's store (audiodecode.cache._store), driven through ``load``: what makes
 an entry, what a hit returns, damaged entries, concurrent writers, eviction, sizes.
 """
 
@@ -17,9 +17,9 @@ from _cache_helpers import child_env, fresh_decode, refuse_decoding, stored_entr
 
 import audiodecode
 from audiodecode import _corpus, cache
-from audiodecode._cache_store import DecodeCache, parse_size
 from audiodecode._options import LoadOptions
 from audiodecode.batch import load_batch
+from audiodecode.cache._store import DecodeCache, parse_size
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ MODULES = [
     "audiodecode._resample", "audiodecode._pipeline", "audiodecode.errors",
     "audiodecode._corpus", "audiodecode._corpus.signals", "audiodecode.batch", "audiodecode.compat",
     "audiodecode.torch", "audiodecode.ray", "audiodecode.cli", "audiodecode.cache",
-    "audiodecode._cache_store", "audiodecode._cache_format",
+    "audiodecode.cache._store", "audiodecode.cache._format",
     "audiodecode.backends", "audiodecode.backends.wav", "audiodecode.backends.sndfile",
     "audiodecode.backends.pyav", "audiodecode.backends._pyav_seek",
     "audiodecode.bench", "audiodecode.bench.loaders", "audiodecode.bench.discovery",

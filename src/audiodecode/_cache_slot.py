@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._cache_store import DecodeCache
+    from .cache._store import DecodeCache
 
 #: The store ``audiodecode.load`` reads and writes; ``None`` while the cache is off.
 active: DecodeCache | None = None

@@ -64,8 +64,8 @@ def _load_audiodecode_cached(path: str, sr: float | None, mono: bool) -> tuple[A
     import os
 
     import audiodecode
-    from audiodecode._cache_store import DecodeCache
     from audiodecode._options import LoadOptions
+    from audiodecode.cache._store import DecodeCache
 
     store = DecodeCache(os.environ["AUDIODECODE_BENCH_CACHE_DIR"])
     options = LoadOptions(sr=sr, mono=mono).checked()

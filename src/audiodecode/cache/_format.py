@@ -12,7 +12,7 @@ truncated, garbled or foreign file is never read as an array. Entries hold float
 float64 samples (:data:`DTYPES`) in one or two dimensions. :data:`FORMAT` is in both the
 comment and the key: bumping it turns every older entry into a miss.
 
-This module knows bytes and file descriptors only: :mod:`audiodecode._cache_store` names,
+This module knows bytes and file descriptors only: :mod:`audiodecode.cache._store` names,
 reads, writes and evicts the entries.
 
 Why plain files and not ``diskcache``

@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _api, _rollback
-from ._librosa import PATCH_MARK
-from ._librosa_patch_state import STATE
-from ._options import LoadOptions
-from ._resample import RES_TYPES, SOXR_TYPES
+from .. import _api, _rollback
+from .._librosa import PATCH_MARK
+from .._options import LoadOptions
+from .._resample import RES_TYPES, SOXR_TYPES
+from ._state import STATE
 
 __all__ = ["make_wrapper"]
 

@@ -99,19 +99,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _rollback
-from ._librosa import import_librosa, original
-from ._librosa_patch_state import ABSENT, STATE, Binding
-from ._librosa_routes import make_wrapper
-from ._rollback import BACKEND_ENV
+from .. import _rollback
+from .._librosa import import_librosa, original
+from .._rollback import BACKEND_ENV
+from ._routes import make_wrapper
+from ._state import ABSENT, STATE, Binding
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from numpy.typing import DTypeLike
 
-    from ._source import AudioSource
-    from .bench.compare import BackendComparison, compare_backends
+    from .._source import AudioSource
+    from ..bench.compare import BackendComparison, compare_backends
 
 __all__ = [
     "BACKEND_ENV",
@@ -137,8 +137,8 @@ PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
 # --------------------------------------------------------------------------------------------
 # the patch
 #
-# The state (_librosa_patch_state) is changed here, under _LOCK; each call's routing, which
-# reads it, is _librosa_routes's.
+# The state (compat._state) is changed here, under _LOCK; each call's routing, which reads
+# it, is compat._routes's.
 
 _LOCK = threading.RLock()
 
@@ -403,7 +403,7 @@ def __getattr__(name: str) -> Any:
     # compare_backends is a benchmark (audiodecode.bench.compare); importable from here, where
     # earlier releases had it, without compat importing the benchmark package.
     if name in ("BackendComparison", "compare_backends"):
-        from .bench import compare
+        from ..bench import compare
 
         return getattr(compare, name)
     msg = f"module {__name__!r} has no attribute {name!r}"

@@ -37,14 +37,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._options import LoadOptions
+from .._options import LoadOptions
 from ._progress import progress_bar
 from ._scheduler import EAGER_FILES, GROUP, Failure, SkippedFilesWarning, run
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._source import AudioSource
+    from .._source import AudioSource
 
 __all__ = [
     "BatchIterator",

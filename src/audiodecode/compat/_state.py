@@ -1,5 +1,5 @@
 """The librosa patch's state: written by :mod:`audiodecode.compat` when it patches and unpatches,
-read by the per-call routers of :mod:`audiodecode._librosa_routes` on every call.
+read by the per-call routers of :mod:`audiodecode.compat._routes` on every call.
 
 A module of its own so that both import it and neither imports the other back (no import
 cycle): compat builds the wrappers, and the per-call routing needs only this.

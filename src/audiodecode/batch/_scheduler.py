@@ -18,14 +18,14 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._api import load_with_options
-from .errors import AudioDecodeError, DecodeTimeoutError, describe_failure
+from .._api import load_with_options
+from ..errors import AudioDecodeError, DecodeTimeoutError, describe_failure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ._options import LoadOptions
-    from ._source import AudioSource
+    from .._options import LoadOptions
+    from .._source import AudioSource
 
 __all__ = ["EAGER_FILES", "GROUP", "Failure", "SkippedFilesWarning", "run"]
 

@@ -3,7 +3,7 @@
 :mod:`audiodecode.cache` is the public face (``enable``, ``disable``, ``info``, ``clear``);
 this module is what it switches on: :class:`DecodeCache`, one folder, and :class:`Entry`,
 one key's file in it, which ``audiodecode.load`` reads before decoding and writes after.
-The bytes of an entry are :mod:`audiodecode._cache_format`'s.
+The bytes of an entry are :mod:`audiodecode.cache._format`'s.
 
 What makes an entry
 -------------------
@@ -22,7 +22,7 @@ The key holds the file's identity and every argument that changes the array:
   first cached load.
 
 Each entry is one ``.npy`` file (``np.load`` reads it) named by the key's hash, whose header
-also records the key and the sampling rate (:mod:`audiodecode._cache_format`). A hit is one
+also records the key and the sampling rate (:mod:`audiodecode.cache._format`). A hit is one
 ``open``, one ``fstat`` and two reads, the second straight into a new array: no pickle, no
 database.
 
@@ -37,7 +37,7 @@ Safety
   foreign file never becomes an array. The samples themselves carry no checksum (a checksum
   would cost more than the read); a flipped bit on the disk is the file system's to catch.
 * The folder is created with mode 0o700 and the entries 0o600; entries are parsed
-  (:func:`~audiodecode._cache_format.parse_header`), never unpickled.
+  (:func:`~audiodecode.cache._format.parse_header`), never unpickled.
 
 Size and eviction
 -----------------
@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._cache_format import (
+from ._format import (
     DTYPES,
     FORMAT,
     HEADER_BYTES,
@@ -78,8 +78,8 @@ from ._cache_format import (
 )
 
 if TYPE_CHECKING:
-    from ._options import LoadOptions
-    from ._source import AudioSource
+    from .._options import LoadOptions
+    from .._source import AudioSource
 
 __all__ = ["DEFAULT_MAX_SIZE", "DecodeCache", "Entry", "list_entries", "parse_size"]
 
@@ -389,7 +389,7 @@ def list_entries(
 @functools.cache
 def _fingerprint() -> str:
     """The versions of everything that decodes, once per process (imports the decoders)."""
-    from ._version import __version__
+    from .._version import __version__
 
     parts = [f"audiodecode={__version__}", f"numpy={np.__version__}",
              f"python={sys.version_info[0]}.{sys.version_info[1]}"]

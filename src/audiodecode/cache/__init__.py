@@ -37,8 +37,8 @@ and is written again; a write that fails (disk full, permissions) only loses its
 the folder passes ``max_size``, the least recently used entries are deleted until 90% of it
 is left (it may pass the bound by up to 1/16 of it per writing process between two checks).
 The key, the safety of concurrent writes and the eviction policy are described in
-:mod:`audiodecode._cache_store`, the file format and why it is plain ``.npy`` files in
-:mod:`audiodecode._cache_format`.
+:mod:`audiodecode.cache._store`, the file format and why it is plain ``.npy`` files in
+:mod:`audiodecode.cache._format`.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from . import _cache_slot
-from ._cache_store import (
+from .. import _cache_slot
+from ._store import (
     DEFAULT_MAX_SIZE,
     DecodeCache,
     list_entries,
