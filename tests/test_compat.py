@@ -561,6 +561,10 @@ def test_load_with_librosa_skips_the_patch(files, spy):
         actual = compat.load_with_librosa(files["mp3"], sr=8000)
     assert_same_load(actual, expected)
     assert spy == []
+    # Every keyword reaches librosa as it is: librosa's defaults, and librosa's own errors.
+    assert_same_load(compat.load_with_librosa(files["mp3"]), ORIGINALS["load"](files["mp3"]))
+    assert_same_outcome(outcome(compat.load_with_librosa, files["mp3"], rate=8000),
+                        outcome(ORIGINALS["load"], files["mp3"], rate=8000))
 
 
 # --- environment switches (subprocesses: they are read at import) --------------------------

@@ -1,9 +1,8 @@
 """Every public function that passes options on to ``load`` takes them as ``load`` does.
 
 python-soundfile's ``test_argspec.py`` idea: the layers (``stream``, the PyTorch dataset, the
-Ray decoder and reader, the batch functions, ``compat.load_with_librosa``) must not drift from
-``load``'s keywords and defaults, and ``load``'s must be :class:`LoadOptions`'s fields, the one
-value they all build. Each deliberate difference is listed with its reason; anything else fails.
+Ray decoder and reader, the batch functions) must not drift from ``load``'s keywords and
+defaults, and ``load``'s must be :class:`LoadOptions`'s fields, the one value they all build. Each deliberate difference is listed with its reason; anything else fails.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 import audiodecode
-from audiodecode import batch, compat
+from audiodecode import batch
 from audiodecode._options import LoadOptions
 
 LOAD = {name: p for name, p in inspect.signature(audiodecode.load).parameters.items()
@@ -47,10 +46,6 @@ def _layers() -> list[Any]:
 
     layers.append(pytest.param(DecodeBatch.__init__, {}, {}, id="DecodeBatch"))
     layers.append(pytest.param(read_audio, {}, {}, id="read_audio"))
-    librosa_has_none = "librosa.load has no such keyword"
-    layers.append(pytest.param(compat.load_with_librosa, {}, {
-        "backend": librosa_has_none, "max_duration": librosa_has_none,
-    }, id="load_with_librosa"))
     return layers
 
 
@@ -110,3 +105,12 @@ def test_max_duration_reaches_load_through_the_dataset(tmp_path: Any) -> None:
 
     with pytest.raises(audiodecode.AudioTooLargeError):
         AudioDataset([_one_second_wav(tmp_path)], sr=None, max_duration=0.5)[0]
+
+
+def test_imap_takes_load_batchs_keywords_with_its_defaults() -> None:
+    eager = inspect.signature(batch.load_batch).parameters
+    lazy = inspect.signature(batch.imap).parameters
+    assert set(lazy) - set(eager) == {"read_ahead"}
+    for name, parameter in eager.items():
+        assert lazy[name].kind is parameter.kind, name
+        assert lazy[name].default == parameter.default, name

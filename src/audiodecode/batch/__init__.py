@@ -35,7 +35,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .._options import LoadOptions
 from ._progress import progress_bar
@@ -205,19 +205,8 @@ def load_batch(
     """
     # The warning's frames: _scheduler.run, BatchIterator.__next__, BatchResult.__init__,
     # here, the caller.
-    with _start(
-        paths,
-        workers=workers,
-        executor=executor,
-        on_error=on_error,
-        progress=progress,
-        transform=transform,
-        read_ahead=None,
-        timeout=timeout,
-        load_kwargs=load_kwargs,
-        warn_stacklevel=5,
-        eager=True,
-    ) as iterator:
+    settings = _Settings(workers, executor, on_error, progress, transform, None, timeout)
+    with _start(paths, settings, load_kwargs, warn_stacklevel=5, eager=True) as iterator:
         results = BatchResult(iterator)
     results.failures = iterator.failures
     return results
@@ -275,33 +264,29 @@ def imap(
     [8000, 8000, 8000, 8000]
     """
     # The warning's frames: _scheduler.run, BatchIterator.__next__, the caller's loop.
-    return _start(
-        paths,
-        workers=workers,
-        executor=executor,
-        on_error=on_error,
-        progress=progress,
-        transform=transform,
-        read_ahead=read_ahead,
-        timeout=timeout,
-        load_kwargs=load_kwargs,
-        warn_stacklevel=3,
-    )
+    settings = _Settings(workers, executor, on_error, progress, transform, read_ahead, timeout)
+    return _start(paths, settings, load_kwargs, warn_stacklevel=3)
+
+
+class _Settings(NamedTuple):
+    """The batch functions' own keywords, as the caller passed them (checked by ``_start``)."""
+
+    workers: int | None
+    executor: ExecutorKind | concurrent.futures.Executor
+    on_error: OnError
+    progress: bool
+    transform: Callable[[Any, float], Any] | None
+    read_ahead: int | None
+    timeout: float | None
 
 
 def _start(
     paths: Iterable[AudioSource],
-    *,
-    workers: int | None,
-    executor: ExecutorKind | concurrent.futures.Executor,
-    on_error: OnError,
-    progress: bool,
-    transform: Callable[[Any, float], Any] | None,
-    read_ahead: int | None,
+    settings: _Settings,
     load_kwargs: dict[str, Any],
+    *,
     warn_stacklevel: int,
     eager: bool = False,
-    timeout: float | None = None,
 ) -> BatchIterator:
     """Check every argument, then set up (but do not start) the scheduler.
 
@@ -309,6 +294,7 @@ def _start(
     anything: the calling thread then wakes once per many files (see
     ``_scheduler.EAGER_FILES``) instead of as soon as the next result is ready.
     """
+    workers, executor, on_error, progress, transform, read_ahead, timeout = settings
     if on_error not in _ON_ERROR:
         msg = f"on_error={on_error!r}; expected 'raise' or 'skip'"
         raise ValueError(msg)

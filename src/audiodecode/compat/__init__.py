@@ -97,8 +97,6 @@ import threading
 import types
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .. import _rollback
 from .._librosa import import_librosa, original
 from .._rollback import BACKEND_ENV
@@ -108,7 +106,7 @@ from ._state import ABSENT, STATE, Binding
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from numpy.typing import DTypeLike
+    import numpy as np
 
     from .._source import AudioSource
     from ..bench.compare import BackendComparison, compare_backends
@@ -355,25 +353,20 @@ def _patch_message(bindings: list[Binding]) -> str:
 # librosa's own functions, patched or not
 
 
-def load_with_librosa(
-    path: AudioSource,
-    *,
-    sr: float | None = 22050,
-    mono: bool = True,
-    offset: float = 0.0,
-    duration: float | None = None,
-    dtype: DTypeLike = np.float32,
-    res_type: str = "soxr_hq",
-) -> tuple[np.ndarray, float]:
+def load_with_librosa(path: AudioSource, **librosa_kwargs: Any) -> tuple[np.ndarray, float]:
     """Decode with librosa's own ``librosa.load``, even while librosa is patched.
 
-    ``AUDIODECODE_BACKEND=librosa`` routes :func:`audiodecode.load` here: a deployment can go
-    back to librosa without a code change.
+    The keywords go to librosa as they are, so this is librosa's ``load`` whatever its
+    release takes (``AUDIODECODE_BACKEND=librosa`` sends :func:`audiodecode.load` to the same
+    function, for a deployment to go back to librosa without a code change).
 
     Parameters
     ----------
-    path, sr, mono, offset, duration, dtype, res_type
-        As in :func:`audiodecode.load` (and ``librosa.load``).
+    path : str, os.PathLike, or file-like
+        What ``librosa.load`` reads.
+    **librosa_kwargs
+        ``librosa.load``'s keywords: ``sr``, ``mono``, ``offset``, ``duration``, ``dtype``,
+        ``res_type``, with librosa's defaults.
 
     Returns
     -------
@@ -393,9 +386,7 @@ def load_with_librosa(
     >>> y.shape, sr
     ((16000,), 16000)
     """
-    result: tuple[np.ndarray, float] = original("load")(
-        path, sr=sr, mono=mono, offset=offset, duration=duration, dtype=dtype, res_type=res_type
-    )
+    result: tuple[np.ndarray, float] = original("load")(path, **librosa_kwargs)
     return result
 
 
