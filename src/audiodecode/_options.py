@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ._resample import SR_MAX, SR_MIN, check_res_type
+from ._resample import RES_TYPES, SR_MAX, SR_MIN, check_res_type
 from ._span import check_span
 from .backends import BACKENDS
 
@@ -77,24 +77,25 @@ class LoadOptions(NamedTuple):
         >>> LoadOptions(dtype="float64").checked().dtype
         dtype('float64')
         """
-        sr = self.sr
+        # Run on every load: locals and inline tests, as each attribute read and call shows.
+        sr, _, offset, duration, dtype, res_type, backend, max_duration = self
         if sr is not None:
             if isinstance(sr, bool) or not isinstance(sr, (int, float, np.number)) or not (
                 SR_MIN <= sr <= SR_MAX
             ):
                 msg = f"sr={sr!r} must be None or a number of Hz from {SR_MIN:g} to {SR_MAX:g}"
                 raise ValueError(msg)
-            check_res_type(self.res_type)
-        if self.backend is not None:
-            check_backend(self.backend)
-        if self.offset != 0.0 or self.duration is not None:
-            check_span(self.offset, self.duration)
-        if self.max_duration is not None:
-            check_max_duration(self.max_duration)
-        dtype = _resolve_dtype(self.dtype)
-        if dtype is self.dtype:
+            if res_type not in RES_TYPES:
+                check_res_type(res_type)
+        if backend is not None:
+            check_backend(backend)
+        if offset != 0.0 or duration is not None:
+            check_span(offset, duration)
+        if max_duration is not None:
+            check_max_duration(max_duration)
+        if dtype is FLOAT32 or dtype is _FLOAT64:
             return self
-        return self._replace(dtype=dtype)
+        return self._replace(dtype=_resolve_dtype(dtype))
 
     @classmethod
     def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:

@@ -123,14 +123,15 @@ def plan(
     ``options.max_duration`` seconds; a stream whose length is only claimed raises it while
     decoding.
     """
-    sr, offset, dtype = options.sr, options.offset, options.dtype
-    max_duration = options.resolved_max_duration()
+    sr, mono, offset, duration, dtype, res_type, _, max_duration = options
+    if max_duration is None:
+        max_duration = options.resolved_max_duration()
     frames = reader.frames
     if not reader.frames_exact and (offset < 0 or offset * reader.sample_rate >= frames):
         # The length is only an estimate and the offset depends on it: count exactly.
         frames = reader.count_frames()
     start, n_frames = resolve_span(
-        offset, options.duration, reader.sample_rate, frames, seek_at_zero=seek_at_zero
+        offset, duration, reader.sample_rate, frames, seek_at_zero=seek_at_zero
     )
     position = start if start is not None else reader.tell()
     available = max(0, frames - position)
@@ -152,8 +153,8 @@ def plan(
         # One frame past the limit is read to tell "exactly at the limit" from "beyond it".
         n_frames = min(n_frames, limit + 1)
         expected = min(expected, limit + 1)
-    downmix = options.mono and reader.channels > 1
-    out_channels = 1 if options.mono else reader.channels
+    downmix = mono and reader.channels > 1
+    out_channels = 1 if mono else reader.channels
     if sr is not None and not MIN_RATIO <= sr / reader.sample_rate <= MAX_RATIO:
         reason = (
             f"resampling from its rate, {reader.sample_rate} Hz, to sr={sr:g} is refused: "
@@ -161,7 +162,7 @@ def plan(
             "minutes and gigabytes (a header's rate may be a lie); load it with sr=None"
         )
         raise UnsupportedFormatError(reader.source.name, reason, reader.name)
-    resampler = make_resampler(reader.sample_rate, sr, options.res_type, out_channels, dtype)
+    resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
     if not reader.frames_proven:
         ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
         expected = _credible_frames(reader, expected, dtype, ratio)

@@ -27,13 +27,13 @@ def to_float(samples: np.ndarray, out: np.ndarray) -> None:
     are centred on 128 first; floats are copied (double to float rounds, and values beyond
     float32's range become +-inf, as in C). ``samples`` and ``out`` have the same shape.
     """
-    if samples.dtype == out.dtype:
-        # No cast, so nothing to overflow: np.errstate costs a microsecond per call, and
-        # FFmpeg hands over planar float audio a channel of one frame at a time.
-        np.copyto(out, samples)
-        return
     kind, bits = samples.dtype.kind, 8 * samples.dtype.itemsize
     if kind == "f":
+        if samples.dtype == out.dtype:
+            # No cast, so nothing to overflow: np.errstate costs a microsecond per call, and
+            # FFmpeg hands over planar float audio a channel of one frame at a time.
+            np.copyto(out, samples)
+            return
         with np.errstate(over="ignore", invalid="ignore"):
             np.copyto(out, samples, casting="unsafe")
     elif kind == "u":
