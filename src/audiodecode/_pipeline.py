@@ -68,8 +68,7 @@ class Plan:
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
     __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration",
-                 "n_frames", "out_channels", "read_sizes", "resampler", "sr_in", "sr_out",
-                 "start_frame")
+                 "n_frames", "out_channels", "read_sizes", "resampler", "start_frame")
 
     def __init__(
         self,
@@ -83,17 +82,13 @@ class Plan:
         read_sizes: tuple[int, int] | None = None,
         limit_frames: int = UNBOUNDED,
         max_duration: float = math.inf,
-        sr_in: float = 0.0,
-        sr_out: float | None = None,
     ) -> None:
-        self.sr_in = sr_in  # the reader's rate
-        self.sr_out = sr_out  # the target rate; None: the reader's
         self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
         self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
         self.expected_frames = expected_frames  # native frames expected: the size to allocate
         self.downmix = downmix  # average the channels
         self.out_channels = out_channels
-        self.resampler = resampler
+        self.resampler = resampler  # None: no resampling; else it holds both rates
         self.dtype = dtype
         # ``(first, then)``: native frames per read, each read followed by a seek to where it
         # stopped, exactly as ``librosa.stream`` reads through ``SoundFile.blocks``. Seeking
@@ -105,9 +100,10 @@ class Plan:
 
     def output_frames(self, n_read: int) -> int:
         """Output frames for ``n_read`` native ones: librosa's resampled length."""
-        if self.resampler is None or self.sr_out is None:
+        resampler = self.resampler
+        if resampler is None:
             return n_read
-        return output_length(n_read, self.sr_in, self.sr_out)
+        return output_length(n_read, resampler.sr_in, resampler.sr_out)
 
 
 def plan(
@@ -123,9 +119,8 @@ def plan(
     ``options.max_duration`` seconds; a stream whose length is only claimed raises it while
     decoding.
     """
-    sr, mono, offset, duration, dtype, res_type, _, max_duration = options
-    if max_duration is None:
-        max_duration = options.resolved_max_duration()
+    sr, mono, offset, duration, dtype, res_type, _, _ = options
+    max_duration = options.resolved_max_duration()
     frames = reader.frames
     if not reader.frames_exact and (offset < 0 or offset * reader.sample_rate >= frames):
         # The length is only an estimate and the offset depends on it: count exactly.
@@ -167,7 +162,7 @@ def plan(
         ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
         expected = _credible_frames(reader, expected, dtype, ratio)
     return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
-                limit, max_duration, reader.sample_rate, sr)
+                limit, max_duration)
 
 
 def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float) -> int:
