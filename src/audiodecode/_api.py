@@ -12,11 +12,11 @@ import numpy as np
 
 from . import _cache_slot, _rollback
 from ._info import AudioInfo
-from ._options import FLOAT32, LoadOptions, check_backend, set_max_duration
+from ._options import FLOAT32, LoadOptions, set_max_duration
 from ._pipeline import Run, decode, frame_blocks, plan
 from ._resample import SOXR_TYPES
 from ._source import AudioSource, open_source
-from .backends import decode_with_fallback, open_reader
+from .backends import check_backend, decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
     from collections.abc import Generator

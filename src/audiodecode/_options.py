@@ -16,7 +16,7 @@ import numpy as np
 
 from ._resample import RES_TYPES, SR_MAX, SR_MIN, check_res_type
 from ._span import check_span
-from .backends import BACKENDS
+from .backends import check_backend
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -144,13 +144,6 @@ def _resolve_dtype(dtype: Any) -> np.dtype:
         msg = f"dtype={dtype!r} must be np.float32 or np.float64"
         raise ValueError(msg)
     return FLOAT32 if resolved.type is np.float32 else _FLOAT64
-
-
-def check_backend(backend: str | None) -> None:
-    """Raise ``ValueError`` unless ``backend`` names a backend or is ``None``."""
-    if backend is not None and backend not in BACKENDS:
-        msg = f"backend={backend!r}; expected one of {', '.join(BACKENDS)} or None"
-        raise ValueError(msg)
 
 
 def check_max_duration(seconds: float) -> None:

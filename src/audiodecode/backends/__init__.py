@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from .._source import Source
 
-__all__ = ["BACKENDS", "Decline", "Reader", "decode_with_fallback", "open_reader"]
+__all__ = ["BACKENDS", "Decline", "Reader", "check_backend", "decode_with_fallback",
+           "open_reader"]
 
 T = TypeVar("T")
 
@@ -47,6 +48,13 @@ _ORDER_BY_CONTAINER: dict[str, tuple[str, ...]] = {
 _FFMPEG_ONLY = ("pyav",)
 
 
+def check_backend(backend: str | None) -> None:
+    """Raise ``ValueError`` unless ``backend`` names a backend or is ``None``."""
+    if backend is not None and backend not in BACKENDS:
+        msg = f"backend={backend!r}; expected one of {', '.join(BACKENDS)} or None"
+        raise ValueError(msg)
+
+
 def _reader_class(name: str) -> type[Reader]:
     # Looked up on every load: an import statement here cost ~1.5 us per call.
     reader = _READERS.get(name)
@@ -59,6 +67,7 @@ _READERS: dict[str, type[Reader]] = {}
 
 
 def _import_reader_class(name: str) -> type[Reader]:
+    check_backend(name)
     if name == "wav":
         from .wav import WavReader
 
@@ -67,18 +76,15 @@ def _import_reader_class(name: str) -> type[Reader]:
         from .sndfile import SndfileReader
 
         return SndfileReader
-    if name == "pyav":
-        from .pyav import PyAVReader
+    from .pyav import PyAVReader
 
-        return PyAVReader
-    msg = f"backend={name!r}; expected one of {', '.join(BACKENDS)} or None"
-    raise ValueError(msg)
+    return PyAVReader
 
 
 def backend_order(source: Source, backend: str | None = None) -> tuple[str, ...]:
     """The backends to try for ``source``, best first."""
     if backend is not None:
-        _reader_class(backend)  # validates the name
+        check_backend(backend)
         return (backend,)
     if source.soundfile is not None:
         return ("sndfile",)
