@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _cache_slot, _rollback
 from ._info import AudioInfo
+from ._librosa import original
 from ._options import FLOAT32, LoadOptions, set_max_duration
 from ._pipeline import Run, decode, frame_blocks, plan
 from ._resample import SOXR_TYPES
@@ -183,10 +184,8 @@ def load_with_options(path: AudioSource, options: LoadOptions) -> tuple[np.ndarr
     ((8000,), 8000)
     """
     if _rollback.ROLLED_BACK:
-        # librosa's own load: a patched librosa.load hands rolled-back calls to its original.
-        import librosa
-
-        result: tuple[np.ndarray, float] = librosa.load(path, **options.librosa_keywords())
+        # librosa's own load, behind the patch's wrapper if librosa is patched.
+        result: tuple[np.ndarray, float] = original("load")(path, **options.librosa_keywords())
         return result
     refusing = libsndfile_only.get()  # false but where the librosa patch sets it
     entry = None
