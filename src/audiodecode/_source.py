@@ -15,6 +15,8 @@ import stat
 import sys
 from typing import IO, TYPE_CHECKING, Any, Union
 
+from .errors import AudioDecodeError, NotRegularFileError
+
 if TYPE_CHECKING:
     import soundfile
     from typing_extensions import Self
@@ -111,8 +113,6 @@ class Source:
                     if exc.errno == errno.ESPIPE:  # a FIFO or a socket: say which
                         _regular_file_size(self.fd, self.name)
                     # EIO, or a file system that fails under us
-                    from .errors import AudioDecodeError
-
                     reason = f"cannot read the file: {exc.strerror or exc}"
                     raise AudioDecodeError(self.name, reason) from None
             else:
@@ -173,14 +173,10 @@ def _open_regular_file(path: str) -> int:
         if exc.errno in _NOT_A_FILE_ERRNOS:
             raise FileNotFoundError(exc.errno, exc.strerror, path) from None
         if exc.errno in _SPECIAL_FILE_ERRNOS:
-            from .errors import NotRegularFileError
-
             reason = f"not a regular file (a socket or device): {exc.strerror}"
             raise NotRegularFileError(path, reason) from None
         if isinstance(exc, (PermissionError, IsADirectoryError)):
             raise type(exc)(exc.errno, exc.strerror, path) from None
-        from .errors import AudioDecodeError
-
         raise AudioDecodeError(path, f"cannot open the file: {exc.strerror or exc}") from None
 
 
@@ -205,8 +201,6 @@ def _regular_file_size(fd: int, name: str) -> int:
         return mode_and_size.st_size
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "Is a directory, not an audio file", name)
-    from .errors import NotRegularFileError
-
     kind = (
         "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
         else "a character device" if stat.S_ISCHR(mode) else "a block device"
