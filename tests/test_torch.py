@@ -65,6 +65,13 @@ def test_items_equal_librosa(speech: list[str], mono: bool) -> None:
         assert item.dtype == torch.float32
 
 
+def test_the_options_read_back_as_attributes(speech: list[str]) -> None:
+    dataset = AudioDataset(speech, sr=8000, mono=False, offset=0.25, duration=0.5)
+    assert (dataset.sr, dataset.mono, dataset.offset, dataset.duration) == (8000, False, 0.25, 0.5)
+    assert dataset.random_crop is False
+    assert repr(dataset) == "AudioDataset(8 files, sr=8000, mono=False, duration=0.5)"
+
+
 def test_labels_come_with_their_items(speech: list[str]) -> None:
     labels = [f"speaker{i % 3}" for i in range(len(speech))]
     dataset = AudioDataset(speech, labels, sr=None, duration=0.5, offset=0.1)

@@ -142,6 +142,16 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
         return self.options.sr
 
     @property
+    def mono(self) -> bool:
+        """Whether every item is downmixed to one channel."""
+        return self.options.mono
+
+    @property
+    def offset(self) -> float:
+        """Where each item starts, in seconds, when not cropping at random."""
+        return self.options.offset
+
+    @property
     def duration(self) -> float | None:
         """Seconds per item (``None``: whole files)."""
         return self.options.duration
@@ -178,7 +188,7 @@ class AudioDataset(Dataset):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         crop = ", random_crop=True" if self.random_crop else ""
         return (
-            f"{type(self).__name__}({len(self)} files, sr={self.sr}, mono={self.options.mono}, "
+            f"{type(self).__name__}({len(self)} files, sr={self.sr}, mono={self.mono}, "
             f"duration={self.duration}{crop})"
         )
 
