@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from .._corpus import PathLike
 
 
-
-# --------------------------------------------------------------------------------------------
-# demo corpus and RAVDESS-shaped folder
-
 # Demo groups of speech clips: group -> (kind, rate, channels). Mono 48 kHz WAV is what
 # RAVDESS-like speech sets hold; the compressed groups are what music/podcast sets hold.
 _DEMO_CLIPS: dict[str, tuple[str, int, int]] = {
