@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import audiodecode
-from audiodecode import _corpus, cache
+from audiodecode import cache
 from audiodecode._options import LoadOptions
-from audiodecode.bench import machine_info
+from audiodecode.bench import machine_info, synth
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,7 +113,7 @@ def formats_table(folder: Path, seconds: float, rounds: int) -> str:
     files = []
     for label, kind, ext in FORMATS:
         path = folder / f"{kind}{ext}"
-        _corpus.write(path, kind, sample_rate=44100, channels=2, seconds=seconds)
+        synth.write(path, kind, sample_rate=44100, channels=2, seconds=seconds)
         files.append((label, str(path)))
     cases = [(label, path, sr) for label, path in files for sr in (None, 16000)]
     samples: dict[tuple[str, int | None], dict[str, list[float]]] = {
@@ -156,9 +156,9 @@ def formats_table(folder: Path, seconds: float, rounds: int) -> str:
 
 def store_table(folder: Path, rounds: int) -> str:
     """A hit of the plain-file store against diskcache's, and np.load of the same bytes."""
-    speech = _corpus.write(folder / "speech.wav", "wav_pcm16", sample_rate=48000, channels=1,
+    speech = synth.write(folder / "speech.wav", "wav_pcm16", sample_rate=48000, channels=1,
                            seconds=3)
-    stereo = _corpus.write(folder / "stereo.flac", "flac_16", sample_rate=44100, channels=2,
+    stereo = synth.write(folder / "stereo.flac", "flac_16", sample_rate=44100, channels=2,
                            seconds=60)
     cases = [("3 s speech clip, 16 kHz mono", str(speech), {"sr": 16000}),
              ("60 s stereo, 44.1 kHz, mono=False", str(stereo), {"sr": None, "mono": False})]

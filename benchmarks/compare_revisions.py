@@ -56,9 +56,9 @@ print(json.dumps(results))
 
 def _make_files(folder: Path) -> list[tuple[str, list[str], int | None, int]]:
     sys.path.insert(0, str(ROOT / "src"))
-    from audiodecode import _corpus
+    from audiodecode.bench import synth
 
-    speech = str(_corpus.write(folder / "speech.wav", "wav_pcm16", sample_rate=48000,
+    speech = str(synth.write(folder / "speech.wav", "wav_pcm16", sample_rate=48000,
                                channels=1, seconds=3.0))
     cases: list[tuple[str, list[str], int | None, int]] = [
         ("WAV 3 s mono, native", [speech], None, 400),
@@ -66,7 +66,7 @@ def _make_files(folder: Path) -> list[tuple[str, list[str], int | None, int]]:
     ]
     for label, kind, extension in (("FLAC", "flac_16", "flac"), ("Vorbis", "ogg_vorbis", "ogg"),
                                    ("M4A (AAC)", "m4a_aac", "m4a")):
-        paths = [str(_corpus.write(folder / f"{kind}_{i}.{extension}", kind, sample_rate=44100,
+        paths = [str(synth.write(folder / f"{kind}_{i}.{extension}", kind, sample_rate=44100,
                                    channels=2, seconds=6.0, seed=i)) for i in range(3)]
         cases.append((f"{label} 6 s stereo, native", paths, None, 3))
     return cases

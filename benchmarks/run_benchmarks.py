@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiodecode import _corpus, bench
-from audiodecode._corpus import signals
+from audiodecode import bench
+from audiodecode.bench import synth
 
 # ------------------------------------------------------------------------------------------
 # The corpus: (key, files) for each kind of file, generated deterministically.
@@ -61,23 +61,23 @@ def make_corpus(folder: Path) -> dict[str, list[str]]:
     files = {"speech": []}
     for i in range(SPEECH_CLIPS):
         seconds = 2.0 + (i % 10) / 10  # 2.0 ... 2.9 s, like RAVDESS utterances
-        data = signals.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
+        data = synth.voiced(round(seconds * 48000), 1, sample_rate=48000, seed=i)
         path = folder / "speech" / f"speech_{i:02d}.wav"
         path.parent.mkdir(exist_ok=True)
-        files["speech"].append(str(_corpus.write(path, "wav_pcm16", sample_rate=48000,
+        files["speech"].append(str(synth.write(path, "wav_pcm16", sample_rate=48000,
                                                  data=data)))
     for key, (kind, rate, channels) in SIX_SECOND_KINDS.items():
         sub = folder / key
         sub.mkdir(exist_ok=True)
-        extension = _corpus.KINDS[kind].extension
+        extension = synth.DEMO_KINDS[kind].extension
         files[key] = [
-            str(_corpus.write(sub / f"{key}_{i}{extension}", kind, sample_rate=rate,
+            str(synth.write(sub / f"{key}_{i}{extension}", kind, sample_rate=rate,
                               channels=channels, seconds=6.0, seed=i))
             for i in range(SIX_SECOND_CLIPS)
         ]
     long_path = folder / "long" / "ten_minutes.wav"
     long_path.parent.mkdir(exist_ok=True)
-    _corpus.write(long_path, "wav_pcm16", sample_rate=44100, channels=2, seconds=LONG_SECONDS)
+    synth.write(long_path, "wav_pcm16", sample_rate=44100, channels=2, seconds=LONG_SECONDS)
     files["long"] = [str(long_path)]
     manifest.write_text(json.dumps(files, indent=1))
     return files

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from audiodecode._corpus import KINDS, PathLike, write
-from audiodecode._corpus.signals import pcm, seeded_rng
+from _corpus import KINDS, PathLike, write
+from _corpus.signals import pcm, seeded_rng
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

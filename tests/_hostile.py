@@ -13,7 +13,7 @@ input" table). Three parts:
   through numpy (tracemalloc) and what C libraries printed on its stderr.
 * :func:`table` prints the outcome counts.
 
-Nothing is downloaded: every file is generated from :mod:`audiodecode._corpus`.
+Nothing is downloaded: every file is generated from :mod:`_corpus`.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def write_hostile_corpus(
     ...     sorted({case.group for case in cases})[:3]
     ['arguments', 'header', 'mutated']
     """
-    from audiodecode import _corpus
+    import _corpus
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -459,7 +459,7 @@ def _serve(timeout: float) -> None:
             listeners.append(listener)
     # Warm up every backend once, so that a child's RSS growth is its own work.
     with tempfile.TemporaryDirectory() as warm:
-        from audiodecode import _corpus
+        import _corpus
 
         for kind in ("wav_pcm16", "flac_16", "m4a_aac"):
             if _corpus.KINDS[kind].available():

@@ -1,6 +1,6 @@
 """Shared fixtures: the synthetic audio corpus, generated once per test session.
 
-Nothing is downloaded: every file comes from :mod:`audiodecode._corpus` and ``_edge_cases.py``.
+Nothing is downloaded: every file comes from :mod:`_corpus` and ``_edge_cases.py``.
 
 Fixtures
 --------
@@ -37,10 +37,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import _corpus
 import pytest
 from _edge_cases import write_edge_cases
-
-from audiodecode import _corpus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -109,7 +109,7 @@ def test_a_header_that_seeks_before_the_start_is_refused_quietly(tmp_path: Path,
     import io
     import sys
 
-    from audiodecode import _corpus
+    import _corpus
 
     data = bytearray(_corpus.write(tmp_path / "x.aiff", "aiff_pcm16", sample_rate=8000,
                                    channels=1, seconds=0.05).read_bytes())

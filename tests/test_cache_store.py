@@ -11,12 +11,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import _corpus
 import numpy as np
 import pytest
 from _cache_helpers import child_env, fresh_decode, refuse_decoding, stored_entries, write_files
 
 import audiodecode
-from audiodecode import _corpus, cache
+from audiodecode import cache
 from audiodecode._options import LoadOptions
 from audiodecode.batch import load_batch
 from audiodecode.cache._store import DecodeCache, parse_size

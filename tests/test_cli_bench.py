@@ -13,11 +13,12 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import _corpus
 import librosa
 import numpy as np
 import pytest
 
-from audiodecode import _corpus, bench, info
+from audiodecode import bench, info
 from audiodecode.cli import main
 
 if TYPE_CHECKING:

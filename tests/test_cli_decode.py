@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import _corpus
 import numpy as np
 import pytest
 
 import audiodecode
-from audiodecode import _corpus
 
 SRC = str(Path(audiodecode.__file__).parents[1])
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 import soundfile as sf
+from _corpus import KINDS, write
 
-from audiodecode._corpus import KINDS, write
 from audiodecode.cli import main
 from audiodecode.cli.info import ESTIMATE_NOTE
 

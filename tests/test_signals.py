@@ -1,4 +1,4 @@
-"""Tests of the corpus's sample arrays (audiodecode._corpus.signals): the signals every corpus file
+"""Tests of the corpus's sample arrays (_corpus.signals): the signals every corpus file
 holds, and their quantisation as libsndfile stores it.
 """
 
@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 import soundfile as sf
-
-from audiodecode._corpus.signals import pcm, signal, voiced
+from _corpus.signals import pcm, signal, voiced
 
 if TYPE_CHECKING:
     from pathlib import Path

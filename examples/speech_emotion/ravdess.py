@@ -10,9 +10,12 @@ speech (48 kHz mono 16-bit WAV), so the example and the benchmarks run anywhere.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from audiodecode._corpus import PathLike, write
-from audiodecode._corpus.signals import seed_int, seeded_rng, voiced
+from audiodecode.bench.synth import seed_int, seeded_rng, voiced, write
+
+if TYPE_CHECKING:
+    import os
 
 #: RAVDESS emotion codes.
 RAVDESS_EMOTIONS = {
@@ -122,7 +125,7 @@ def _ravdess_grid(seed: int) -> list[tuple[int, int, int, int, int]]:
 
 
 def make_ravdess_folder(
-    folder: PathLike,
+    folder: str | os.PathLike[str],
     n_files: int = 48,
     *,
     seed: int = 0,

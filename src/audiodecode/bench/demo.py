@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._corpus import KINDS, write
-from .._corpus.signals import seed_int, seeded_rng, voiced
+from .synth import DEMO_KINDS, seed_int, seeded_rng, voiced, write
 
 if TYPE_CHECKING:
-    import numpy as np
+    import os
 
-    from .._corpus import PathLike
+    import numpy as np
 
 
 # Demo groups of speech clips: group -> (kind, rate, channels). Mono 48 kHz WAV is what
@@ -27,7 +26,7 @@ _DEMO_CLIPS: dict[str, tuple[str, int, int]] = {
 
 
 def make_demo_corpus(
-    folder: PathLike,
+    folder: str | os.PathLike[str],
     *,
     clips_per_format: int = 8,
     long_seconds: float = 60.0,
@@ -72,8 +71,6 @@ def make_demo_corpus(
     # Four groups share 44.1 kHz stereo: synthesise each clip once, not once per group.
     clips: dict[tuple[int, int, int], np.ndarray] = {}
     for group, (kind, rate, channels) in _DEMO_CLIPS.items():
-        if not KINDS[kind].available():
-            continue
         sub = folder / group
         sub.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -84,19 +81,13 @@ def make_demo_corpus(
                     round(seconds * rate), channels, sample_rate=rate, seed=seed_int([seed, i])
                 )
             data = clips[i, rate, channels]
-            path = sub / f"clip_{i:03d}{KINDS[kind].extension}"
+            path = sub / f"clip_{i:03d}{DEMO_KINDS[kind].extension}"
             paths.append(write(path, kind, sample_rate=rate, data=data))
         groups[group] = paths
     sub = folder / "wav_long"
     sub.mkdir(parents=True, exist_ok=True)
     groups["wav_long"] = [
-        write(
-            sub / "long.wav",
-            "wav_pcm16",
-            sample_rate=44100,
-            channels=2,
-            seconds=long_seconds,
-            seed=seed,
-        )
+        write(sub / "long.wav", "wav_pcm16", sample_rate=44100, channels=2,
+              seconds=long_seconds, seed=seed)
     ]
     return groups

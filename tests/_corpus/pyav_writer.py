@@ -1,4 +1,4 @@
-"""The corpus's PyAV (FFmpeg) writer: the kinds of :data:`audiodecode._corpus.KINDS` that only
+"""The corpus's PyAV (FFmpeg) writer: the kinds of :data:`_corpus.KINDS` that only
 FFmpeg reads (``writer="pyav"``), and the encoder look-up that decides which ones this build
 can write.
 
@@ -57,7 +57,7 @@ _INT16_FIRST = ("s16p", "s16", "s32p", "s32", "fltp", "flt")
 
 def write_pyav(path: Path, kind: Kind, data: np.ndarray, rate: int) -> None:
     """Write ``data`` (float, shape ``(frames, channels)``) at ``rate`` to ``path`` as the PyAV
-    ``kind`` (:func:`audiodecode._corpus.write` checks that the kind is available)."""
+    ``kind`` (:func:`_corpus.write` checks that the kind is available)."""
     import av
 
     channels = data.shape[1]

@@ -39,7 +39,7 @@ Decoder quirks the corpus exposes (libsndfile 1.2.2, FFmpeg 8/9):
   late and is short; AAC in MP4 decodes with priming and padding (45056 frames for 44100) with
   FFmpeg 8 and to the exact length with FFmpeg 9 (edit list honoured).
 * libsndfile quantises doubles to 8/16/24-bit WAV/AIFF by flooring, to FLAC by rounding: see
-  :func:`audiodecode._corpus.signals.pcm`.
+  :func:`_corpus.signals.pcm`.
 """
 
 from __future__ import annotations
@@ -324,7 +324,7 @@ def write(
     seed: int = 0,
     data: np.ndarray | None = None,
 ) -> Path:
-    """Write one file of ``kind`` holding :func:`~audiodecode._corpus.signals.signal` (or ``data``).
+    """Write one file of ``kind`` holding :func:`~_corpus.signals.signal` (or ``data``).
 
     The file is written to ``path`` whatever its extension (the container is chosen from the
     kind, not from the name). The rate is changed where the codec requires it, see
@@ -338,11 +338,11 @@ def write(
     kind
         A key of :data:`KINDS`.
     sample_rate, channels, seconds, seed
-        Passed to :func:`~audiodecode._corpus.signals.signal` (``round(seconds * rate)`` frames at
+        Passed to :func:`~_corpus.signals.signal` (``round(seconds * rate)`` frames at
         the actual rate).
     data
         Float samples, shape ``(frames, channels)`` in [-1, 1), to write instead of
-        :func:`~audiodecode._corpus.signals.signal`; ``sample_rate`` is then taken as theirs even if
+        :func:`~_corpus.signals.signal`; ``sample_rate`` is then taken as theirs even if
         the codec forces another (they are not resampled), so pass a rate the kind accepts.
 
     Returns

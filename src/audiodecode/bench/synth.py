@@ -1,25 +1,27 @@
-"""The sample arrays of the synthetic corpus: deterministic for a seed, generated on the spot.
+"""Synthetic audio for ``audiodecode bench``'s demo corpus: deterministic for a seed, made on
+the spot, so the demo needs no download.
 
-* :func:`signal` is the test signal every corpus file holds (a chirp plus a little noise);
-  :func:`voiced` a speech-like one (the benchmark's speech clips, the RAVDESS-shaped example).
-* :func:`pcm` / :func:`quantise` turn samples into the integers libsndfile's writers store,
-  so hand-built files and the integer PyAV kinds can be compared bit for bit.
-* :func:`seeded_rng` / :func:`seed_int` derive the random streams from seeds.
+* :func:`signal`: a chirp plus a little noise (the long WAV); :func:`voiced`: a speech-like
+  signal (the clips).
+* :func:`write`: one file of a :data:`DEMO_KINDS` kind, with soundfile (libsndfile) or, for
+  AAC in MP4, PyAV.
 
-Only numpy is imported: the files themselves are written by :mod:`audiodecode._corpus`.
+Only numpy is imported here; soundfile and av inside :func:`write`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["pcm", "quantise", "seed_int", "seeded_rng", "signal", "voiced"]
+__all__ = ["DEMO_KINDS", "DemoKind", "seed_int", "seeded_rng", "signal", "voiced", "write"]
 
 
 def seeded_rng(seed: int | Sequence[int]) -> np.random.Generator:
@@ -186,68 +188,87 @@ def voiced(
     return out
 
 
-def pcm(
-    n_frames: int,
-    channels: int,
+class DemoKind(NamedTuple):
+    """A kind of file the demo writes: soundfile's ``format``/``subtype``, or an FFmpeg
+    muxer and encoder where ``subtype`` is empty."""
+
+    extension: str
+    format: str
+    subtype: str
+    description: str
+
+
+#: The demo's kinds; FFmpeg writes ``m4a_aac`` (libsndfile has no AAC).
+DEMO_KINDS: dict[str, DemoKind] = {
+    "wav_pcm16": DemoKind(".wav", "WAV", "PCM_16", "WAV, 16-bit PCM"),
+    "flac_16": DemoKind(".flac", "FLAC", "PCM_16", "FLAC, 16-bit"),
+    "mp3": DemoKind(".mp3", "MP3", "MPEG_LAYER_III", "MP3 (libsndfile/LAME)"),
+    "ogg_vorbis": DemoKind(".ogg", "OGG", "VORBIS", "Ogg Vorbis"),
+    "ogg_opus": DemoKind(".opus", "OGG", "OPUS", "Ogg Opus"),
+    "m4a_aac": DemoKind(".m4a", "ipod", "", "AAC-LC in MP4 (.m4a)"),
+}
+
+
+def write(
+    path: str | os.PathLike[str],
+    kind: str,
     *,
     sample_rate: int,
-    dtype: str = "int16",
+    data: np.ndarray | None = None,
+    channels: int = 1,
+    seconds: float = 1.0,
     seed: int = 0,
-    flac: bool = False,
-) -> np.ndarray:
-    """:func:`signal` quantised exactly as libsndfile's WAV/AIFF writer quantises it.
-
-    libsndfile 1.1+ (measured on 1.2.2) turns a double into 32 bits with ``lrint(x * 2**31)``
-    (round half to even, clipped to the int32 range) and keeps the top bits with an arithmetic
-    shift, so 8-, 16- and 24-bit PCM are *floored*, not rounded, from ``x * 2**(bits-1)``;
-    unsigned 8-bit then adds 128. Hand-built files and the integer PyAV kinds (``m4a_alac``,
-    ``mkv_flac``) use this, so they store exactly what a 16-bit WAV of the same signal stores.
-
-    libsndfile's FLAC writer is different: ``lrint(x * 2**(bits-1))``, clipped. ``flac_16``
-    therefore holds values up to one step away from ``wav_pcm16``; use ``flac=True`` for
-    those.
-
-    Parameters
-    ----------
-    n_frames, channels, sample_rate, seed
-        As for :func:`signal`.
-    dtype
-        ``"int16"``, ``"int32"`` or ``"uint8"``.
-    flac
-        Quantise as libsndfile's FLAC writer does (``int16`` only).
+) -> Path:
+    """Write ``data`` (float, ``(frames,)`` or ``(frames, channels)``), or ``seconds`` of
+    :func:`signal`, to ``path`` as ``kind`` (a key of :data:`DEMO_KINDS`).
 
     Examples
     --------
-    >>> pcm(3, 1, sample_rate=8000, dtype="uint8").dtype
-    dtype('uint8')
+    >>> import tempfile, soundfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write(f"{d}/x.flac", "flac_16", sample_rate=22050, seconds=0.5)
+    ...     soundfile.info(p).frames
+    11025
     """
-    x = signal(n_frames, channels, sample_rate=sample_rate, seed=seed)
-    if flac:
-        if dtype != "int16":
-            msg = "flac=True is only implemented for int16"
-            raise ValueError(msg)
-        stored: np.ndarray = np.clip(np.rint(x * 0x8000), -0x8000, 0x7FFF).astype(np.int16)
-        return stored
-    return quantise(x, dtype)
+    spec = DEMO_KINDS[kind]
+    path = Path(path)
+    if data is None:
+        data = signal(round(seconds * sample_rate), channels, sample_rate=sample_rate, seed=seed)
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    if spec.subtype:
+        import soundfile
+
+        # libsndfile 1.2's Vorbis encoder crashes the process on one large write (a 60 s
+        # stereo buffer is enough); writing in blocks gives the same file.
+        block = 1 << 15
+        with soundfile.SoundFile(path, "w", sample_rate, data.shape[1], format=spec.format,
+                                 subtype=spec.subtype) as f:
+            for start in range(0, max(len(data), 1), block):
+                f.write(data[start : start + block])
+    else:
+        _write_aac(path, data, sample_rate)
+    return path
 
 
-def quantise(x: np.ndarray, dtype: str) -> np.ndarray:
-    """Float samples ``x`` as ``dtype`` (``"int16"``, ``"int32"`` or ``"uint8"``), quantised
-    as libsndfile's WAV/AIFF writer does (see :func:`pcm`).
+def _write_aac(path: Path, data: np.ndarray, sample_rate: int) -> None:
+    import av
 
-    Examples
-    --------
-    >>> quantise(np.array([0.5, -1.0]), "int16")
-    array([ 16384, -32768], dtype=int16)
-    """
-    # See pcm(): libsndfile's double -> int32 -> shift, so that integer PyAV kinds and
-    # hand-built WAVs agree bit for bit with soundfile-written WAVs.
-    wide = np.rint(np.clip(x * 2.0**31, -(2.0**31), 2.0**31 - 1)).astype(np.int32)
-    if dtype == "int32":
-        return wide
-    if dtype == "int16":
-        return (wide >> 16).astype(np.int16)
-    if dtype == "uint8":
-        return ((wide >> 24) + 128).astype(np.uint8)
-    msg = f"unsupported dtype {dtype!r}"
-    raise ValueError(msg)
+    layout = {1: "mono", 2: "stereo"}[data.shape[1]]
+    planar = np.ascontiguousarray(data.T.astype(np.float32))
+    with av.open(os.fspath(path), "w", format="ipod",
+                 options={"fflags": "+bitexact", "movflags": "+faststart"}) as container:
+        stream = container.add_stream("aac", rate=sample_rate)
+        stream.codec_context.layout = layout
+        stream.codec_context.format = "fltp"
+        stream.codec_context.open()
+        step = stream.codec_context.frame_size or 1024
+        for start in range(0, planar.shape[1], step):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(planar[:, start : start + step]), format="fltp",
+                layout=layout)
+            frame.sample_rate = sample_rate
+            frame.pts = start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
