@@ -8,8 +8,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import _corpus
+
 import audiodecode
-from audiodecode import _api, _cache_slot, _corpus
+from audiodecode import _api
+from audiodecode._options import LoadOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,12 +51,7 @@ def write_files(folder: Path) -> dict[str, Path]:
 
 def fresh_decode(path: Path, **kwargs: Any) -> tuple[np.ndarray, float]:
     """``audiodecode.load`` with the cache off for this one call."""
-    active = _cache_slot.active
-    _cache_slot.active = None
-    try:
-        return audiodecode.load(path, **kwargs)
-    finally:
-        _cache_slot.active = active
+    return _api.decode(path, LoadOptions(**kwargs).checked())
 
 
 def stored_entries(store: DecodeCache) -> list[Path]:

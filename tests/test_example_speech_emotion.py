@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiodecode import _api
+from audiodecode import _load
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -93,13 +93,13 @@ def test_all_identical_notices_a_difference(example, results):
 
 def test_the_patched_variant_decodes_with_audiodecode(example, clips, monkeypatch):
     loads = []
-    real_load = _api.load_with_options  # what the patched librosa.load calls
+    real_load = _load.load_with_options  # what the patched librosa.load calls
 
     def counting_load(*args, **kwargs):
         loads.append(args[0])
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(_api, "load_with_options", counting_load)
+    monkeypatch.setattr(_load, "load_with_options", counting_load)
     example.plain_librosa(clips[:2])
     assert loads == []
     example.librosa_with_patch(clips[:2])

@@ -54,9 +54,10 @@ def test_batch_functions_are_exported_lazily():
     assert "audiodecode.batch" not in loaded
 
 
-def test_the_package_has_no_import_cycle():
-    """No module imports one that imports it back, at import or call time (``TYPE_CHECKING``
-    imports aside): the layers are core <- backends <- integrations, one way."""
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, at import or call time (``TYPE_CHECKING``
+    imports aside); the package's facade (``audiodecode``) re-exports everything and is left
+    out as a target."""
     import ast
     from pathlib import Path
 
@@ -77,28 +78,61 @@ def test_the_package_has_no_import_cycle():
                        "TYPE_CHECKING" for node in ast.walk(block)}
         package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
         for node in ast.walk(tree):
-            if not isinstance(node, ast.ImportFrom) or id(node) in typing_only:
+            if id(node) in typing_only:
                 continue
-            if node.level:
-                base = package[: len(package) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            elif (node.module or "").startswith("audiodecode"):
-                target = node.module or ""
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names
+                           if alias.name.startswith("audiodecode.")]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                elif (node.module or "").startswith("audiodecode"):
+                    target = node.module or ""
+                else:
+                    continue
+                targets = [f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules
+                           else target for alias in node.names]
             else:
                 continue
-            for alias in node.names:
-                imported = f"{target}.{alias.name}"
-                imported = imported if imported in modules else target
-                # The package's own facade re-exports everything; it is not a layer.
-                if imported in modules and imported not in (name, "audiodecode"):
-                    graph[name].add(imported)
+            graph[name].update(t for t in targets
+                               if t in modules and t not in (name, "audiodecode"))
+    return graph
 
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
-                   for nxt in graph[start])
 
-    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if reaches(b, a, {b}))
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def test_the_package_has_no_import_cycle():
+    """No module imports one that imports it back: the layers look down only."""
+    graph = _import_graph()
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a in _reachable(graph, b))
     assert cycles == []
+
+
+# The decoding core: what `load` runs below the rollback switch and the cache.
+_CORE_PREFIXES = ("audiodecode._api", "audiodecode._options", "audiodecode._span",
+                  "audiodecode._source", "audiodecode._pipeline", "audiodecode._resample",
+                  "audiodecode._libsoxr", "audiodecode._scratch", "audiodecode._info",
+                  "audiodecode.errors", "audiodecode._version", "audiodecode.backends")
+
+
+def test_the_core_imports_no_integration():
+    """The core never imports (even lazily) the patch, the cache, the CLI, the benchmark or an
+    integration: those pass what they need down as arguments."""
+    graph = _import_graph()
+    core = {name for name in graph if name.startswith(_CORE_PREFIXES)}
+    assert "audiodecode._api" in core
+    assert "audiodecode.backends.pyav" in core
+    above = {name: sorted(_reachable(graph, name) - core) for name in sorted(core)}
+    assert {name: found for name, found in above.items() if found} == {}
 
 
 def test_compat_imports_the_benchmark_only_for_compare_backends():

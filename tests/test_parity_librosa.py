@@ -331,11 +331,7 @@ def oracle_stream(path, **kwargs):
 def ours_stream(path, **kwargs):
     """``audiodecode.stream``'s blocks; under librosa 0.11 with the block rules the librosa
     patch asks for there (``stream`` itself follows librosa 1.0, whatever is installed)."""
-    token = _api.librosa_011_stream.set(LIBROSA_MAJOR < 1)
-    try:
-        return list(audiodecode.stream(path, **kwargs))
-    finally:
-        _api.librosa_011_stream.reset(token)
+    return list(_api.stream_blocks(path, **kwargs, librosa_011=LIBROSA_MAJOR < 1))
 
 
 def assert_same_blocks(actual, expected):

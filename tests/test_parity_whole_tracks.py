@@ -119,11 +119,7 @@ def test_stream_blocks_are_librosas(tracks: dict[str, Path], name: str) -> None:
         options["sr"] = 16000  # librosa 1.0 resamples in stream; 0.11 has no sr argument
     expected = list(librosa.stream(tracks[name], **options))
     # librosa 0.11's block rules are the ones the librosa patch asks for there
-    token = _api.librosa_011_stream.set(LIBROSA_MAJOR < 1)
-    try:
-        actual = list(audiodecode.stream(tracks[name], **options))
-    finally:
-        _api.librosa_011_stream.reset(token)
+    actual = list(_api.stream_blocks(tracks[name], **options, librosa_011=LIBROSA_MAJOR < 1))
     assert len(actual) == len(expected) > 10
     for block, expected_block in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(block, expected_block, strict=True)

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is an optional extra")
 from torch.utils.data import DataLoader
 
 import audiodecode.torch as adtorch
-from audiodecode._api import load_with_options
+from audiodecode._load import load_with_options
 from audiodecode.torch import AudioDataset, collate_audio
 
 

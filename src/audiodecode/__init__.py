@@ -22,8 +22,9 @@ from __future__ import annotations
 import os as _os
 from typing import TYPE_CHECKING, Any
 
-from ._api import get_duration, get_samplerate, info, load, stream
+from ._api import get_duration, get_samplerate, info, stream
 from ._info import AudioInfo
+from ._load import load
 from ._options import set_max_duration
 from ._version import __version__
 from .errors import (
@@ -77,7 +78,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(msg)
 
 
-# AUDIODECODE_PATCH_LIBROSA=1 patches librosa on import (audiodecode.compat); unset, nothing loads.
+# The two switches a deployment sets before the program starts, read once here so that a
+# program needs no code change; unset, neither module is imported.
+# AUDIODECODE_CACHE_DIR turns the decode cache on (audiodecode.cache).
+if _os.environ.get("AUDIODECODE_CACHE_DIR"):
+    from .cache import _enable_from_environment
+
+    _enable_from_environment()
+# AUDIODECODE_PATCH_LIBROSA=1 patches librosa (audiodecode.compat).
 if _os.environ.get("AUDIODECODE_PATCH_LIBROSA") == "1":
     from .compat import patch_librosa as _patch_librosa
 

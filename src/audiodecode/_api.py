@@ -1,59 +1,48 @@
-"""The public functions: validate the arguments, then run the pipeline."""
+"""The decoding core's entry points: validate the arguments, then run the pipeline.
+
+Everything here looks down only (``_pipeline``, ``_source``, ``backends``). What a layer above
+needs from a call it passes as an argument: the librosa patch's ``libsndfile_only`` (which
+decoders may answer) and ``librosa_011`` (librosa 0.11's read sizes for ``stream``). The
+public ``load``, which adds the rollback switch and the decode cache around :func:`decode`,
+is in :mod:`audiodecode._load`.
+"""
 
 from __future__ import annotations
 
 import math
-import os
 import sys
-from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _cache_slot, _rollback
 from ._info import AudioInfo
-from ._librosa import original
-from ._options import FLOAT32, LoadOptions, set_max_duration
-from ._pipeline import Run, decode, frame_blocks, plan
+from ._options import LoadOptions
+from ._pipeline import Run, frame_blocks, plan
+from ._pipeline import decode as _pipeline_decode
 from ._resample import SOXR_TYPES
 from ._source import AudioSource, open_source
 from .backends import check_backend, decode_with_fallback, open_reader
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Generator
 
     from numpy.typing import DTypeLike
 
     from .backends import Reader
 
-__all__ = ["get_duration", "get_samplerate", "info", "load", "load_with_options",
-           "set_max_duration", "stream"]
+__all__ = ["NotReadByLibsndfile", "decode", "get_duration", "get_samplerate", "info",
+           "libsndfile_reads", "native_block_step", "read_info", "stream", "stream_blocks"]
 
 
-# AUDIODECODE_CACHE_DIR is read once, here; cache.enable()/disable() fill the slot at run time.
-if os.environ.get("AUDIODECODE_CACHE_DIR"):
-    from .cache import _from_environment
+class NotReadByLibsndfile(Exception):  # noqa: N818 - a refusal, not an error any caller sees
+    """Raised where ``libsndfile_only=True`` and another decoder would answer.
 
-    _cache_slot.active = _from_environment()
-
-#: Where true, ``load`` and ``info`` refuse a file that libsndfile does not read. The librosa
-#: patch sets it for a path under librosa < 1.0, which reads such a file with audioread: the
-#: refusal sends the call to librosa, for its own answer. Which decoder answers is known only
-#: once the file is open, so the check is made here.
-libsndfile_only: ContextVar[bool] = ContextVar("libsndfile_only", default=False)
-
-
-#: Where true, ``stream`` reads and ends its blocks as librosa 0.11's ``stream`` does
-#: (``SoundFile.blocks`` with an overlap; no block made only of the previous one's overlap).
-#: ``stream`` itself follows librosa 1.0 whatever is installed; the librosa patch sets this
-#: under librosa 0.11, so that a patched program sees no change. Read when ``stream`` is
-#: called, not when its blocks are drawn.
-librosa_011_stream: ContextVar[bool] = ContextVar("librosa_011_stream", default=False)
-
-
-class _NotLibsndfiles(Exception):  # noqa: N818 - a refusal, not an error any caller sees
-    """Raised under ``libsndfile_only``; not an AudioDecodeError, so that no other backend is
-    tried (the librosa patch catches it and calls librosa)."""
+    Not an AudioDecodeError, so that no other backend is tried. The librosa patch asks for it
+    under librosa < 1.0, which reads such a file with audioread: catching it, the patch hands
+    the call to librosa for its own answer. Which decoder answers is known only once the file
+    is open, so the refusal is made here.
+    """
 
 # What the wav backend reads and libsndfile reads too (libsndfile refuses integer PCM wider
 # than 32 bits, which the wav backend reads).
@@ -62,8 +51,16 @@ _LIBSNDFILE_WAV_CODECS = frozenset({
 })
 
 
-def _libsndfile_opens(path: str | os.PathLike[str]) -> bool:
-    """Whether libsndfile opens the file's header (a cached answer's test under the patch)."""
+def libsndfile_reads(path: str | os.PathLike[str]) -> bool:
+    """Whether libsndfile opens the file's header (a cached answer's test under the patch).
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("tone.flac", np.zeros(800, dtype="float32"), 8000)
+    >>> libsndfile_reads("tone.flac")
+    True
+    """
     import soundfile as sf
 
     try:
@@ -79,138 +76,46 @@ def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
     ):
         return
     msg = f"{source_name}: read by {reader.name}, not libsndfile"
-    raise _NotLibsndfiles(msg)
+    raise NotReadByLibsndfile(msg)
 
 
-def load(
-    path: AudioSource,
-    *,
-    sr: float | None = 22050,
-    mono: bool = True,
-    offset: float = 0.0,
-    duration: float | None = None,
-    dtype: DTypeLike = np.float32,
-    res_type: str = "soxr_hq",
-    backend: str | None = None,
-    max_duration: float | None = None,
+def decode(
+    path: AudioSource, options: LoadOptions, *, libsndfile_only: bool = False
 ) -> tuple[np.ndarray, float]:
-    """Decode an audio file into a NumPy array, exactly as ``librosa.load`` would.
+    """Decode ``path`` with checked ``options``: the core of :func:`audiodecode.load`.
 
     Parameters
     ----------
     path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
-        What to read: a path or URL, an open file descriptor (closed afterwards, as soundfile
-        does), a binary file object, the file's bytes, or an open ``SoundFile`` (closed
-        afterwards, as ``librosa.load`` does). The container is recognised from its first
-        bytes, not its name.
-    sr : number from 1 to 2**20, or None
-        Target sampling rate in Hz; ``None`` keeps the file's own rate. Beyond that range
-        libsoxr hangs or crashes (librosa accepts it and does).
-    mono : bool
-        Average all channels into one (``librosa.to_mono``).
-    offset : float
-        Start, in seconds; negative counts back from the end.
-    duration : float or None
-        Length to read, in seconds; ``None`` reads to the end.
-    dtype : np.float32 or np.float64
-        Floating-point type of ``y``.
-    res_type : str
-        Resampling method, as ``librosa.resample`` names them: ``"soxr_hq"`` (default),
-        ``"soxr_vhq"``, ``"soxr_mq"``, ``"soxr_lq"``, ``"soxr_qq"``, ``"scipy"``/``"fft"``,
-        ``"polyphase"``, ``"linear"``, ``"zero_order_hold"``, ``"sinc_best"``,
-        ``"sinc_medium"``, ``"sinc_fastest"``, ``"kaiser_best"``, ``"kaiser_fast"``. Only the
-        ``soxr_*`` methods stream in constant memory; the others need their package installed.
-    backend : {"wav", "sndfile", "pyav"} or None
-        Force one decoder; by default the first that reads the file, in that order.
-    max_duration : float > 0 or None
-        Refuse audio lasting longer than this many seconds (of the part read) with
-        :class:`~audiodecode.AudioTooLargeError`; ``None`` uses the process default, 24 hours
-        (:func:`set_max_duration`). Not a ``librosa.load`` argument.
+        As in :func:`audiodecode.load`.
+    options : LoadOptions
+        Checked (:meth:`LoadOptions.checked`).
+    libsndfile_only : bool
+        Refuse, with :class:`NotReadByLibsndfile`, a file that libsndfile does not read (the
+        librosa patch under librosa < 1.0, whose own ``load`` reads such a file otherwise).
 
     Returns
     -------
-    y : np.ndarray [shape=(n,) or (channels, n)]
-        The samples; one-dimensional when mono or when the file has one channel.
+    y : np.ndarray
     sr : number > 0
-        ``sr`` as passed, or the file's native rate when ``sr=None``.
-
-    Raises
-    ------
-    FileNotFoundError, IsADirectoryError, PermissionError
-        ``path`` does not name a file (missing, a dangling symlink, a symlink loop,
-        ``song.wav/``), names a directory, or names a file we may not read.
-    ValueError
-        An argument is out of range (``sr`` outside 1 to 2**20 Hz, an ``offset`` outside the
-        audio, a file descriptor that is not open...).
-    AudioDecodeError
-        The data cannot be decoded; the message names the file and the reason. Subclasses:
-        :class:`~audiodecode.CorruptAudioError`, :class:`~audiodecode.UnsupportedFormatError`
-        (including a header rate beyond 16384 times ``sr``),
-        :class:`~audiodecode.AudioTooLargeError` (``max_duration``) and
-        :class:`~audiodecode.NotRegularFileError` (a FIFO, socket or device).
-
-    See Also
-    --------
-    stream : The same pipeline, in fixed-size overlapping blocks.
-    info : Rate, channels and length, without decoding.
-
-    Examples
-    --------
-    >>> import numpy as np, soundfile as sf
-    >>> sf.write("noise.wav", np.random.default_rng(0).uniform(-0.5, 0.5, 48000), 48000)
-    >>> y, sr = load("noise.wav", sr=16000)
-    >>> y.shape, y.dtype, sr
-    ((16000,), dtype('float32'), 16000)
-    """
-    # The default dtype goes in resolved: checked() then has nothing to rebuild (``load`` is
-    # called per file, and a rebuild costs as much as every check together).
-    resolved = FLOAT32 if dtype is np.float32 else dtype
-    options = LoadOptions(sr, mono, offset, duration, resolved, res_type, backend, max_duration)
-    return load_with_options(path, options.checked())
-
-
-def load_with_options(path: AudioSource, options: LoadOptions) -> tuple[np.ndarray, float]:
-    """:func:`load` with checked options: what the layers call for each file.
-
-    ``load_batch``, ``imap``, ``AudioDataset``, ``DecodeBatch`` and the librosa patch check
-    the options once (:meth:`LoadOptions.checked`), then call this per file.
 
     Examples
     --------
     >>> import numpy as np, soundfile as sf
     >>> sf.write("tone.wav", np.sin(np.arange(8000) / 10).astype("float32"), 8000)
-    >>> y, sr = load_with_options("tone.wav", LoadOptions(sr=None).checked())
+    >>> y, sr = decode("tone.wav", LoadOptions(sr=None).checked())
     >>> y.shape, sr
     ((8000,), 8000)
     """
-    if _rollback.ROLLED_BACK:
-        # librosa's own load, behind the patch's wrapper if librosa is patched.
-        result: tuple[np.ndarray, float] = original("load")(path, **options.librosa_keywords())
-        return result
-    refusing = libsndfile_only.get()  # false but where the librosa patch sets it
-    entry = None
-    store = _cache_slot.active
-    if store is not None and isinstance(path, (str, os.PathLike)):
-        entry = store.entry(path, options)
-        hit = entry.read(options) if entry is not None else None
-        if hit is not None:
-            if refusing and not _libsndfile_opens(path):
-                # FFmpeg's answer, cached by a plain load: librosa 0.11 answers this path.
-                msg = f"{os.fspath(path)!s}: libsndfile does not read it"
-                raise _NotLibsndfiles(msg)
-            return hit
 
     def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
-        if refusing:
+        if libsndfile_only:
             _refuse_unless_libsndfile(reader, source.name)
-        y = decode(reader, plan(reader, options))
+        y = _pipeline_decode(reader, plan(reader, options))
         return y, (reader.sample_rate if options.sr is None else options.sr)
 
     with open_source(path) as source:
-        y, sr_out = decode_with_fallback(source, options.backend, decode_all)
-    if entry is not None:
-        entry.write(y, sr_out)
-    return y, sr_out
+        return decode_with_fallback(source, options.backend, decode_all)
 
 
 def stream(
@@ -239,7 +144,7 @@ def stream(
     Parameters
     ----------
     path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
-        As in :func:`load`; a caller's ``SoundFile`` is left open, as librosa leaves it.
+        As in :func:`audiodecode.load`; a caller's ``SoundFile`` is left open, as librosa leaves it.
     block_length : int > 0
         Frames per block.
     frame_length : int > 0
@@ -249,13 +154,13 @@ def stream(
     sr : number from 1 to 2**20, or None
         Target sampling rate in Hz (librosa 1.0); ``None`` keeps the native rate.
     mono, offset, duration, dtype
-        As in :func:`load`.
+        As in :func:`audiodecode.load`.
     fill_value : float or None
         Pad the last block to full length with this value; ``None`` yields it short.
     res_type : str
         A ``soxr_*`` method; the others cannot stream.
     backend : str or None
-        As in :func:`load`.
+        As in :func:`audiodecode.load`.
 
     Yields
     ------
@@ -276,6 +181,46 @@ def stream(
     >>> [b.shape for b in blocks][:2]
     [(9728,), (9728,)]
     """
+    return stream_blocks(
+        path, block_length=block_length, frame_length=frame_length, hop_length=hop_length,
+        sr=sr, mono=mono, offset=offset, duration=duration, fill_value=fill_value,
+        res_type=res_type, dtype=dtype, backend=backend,
+    )
+
+
+def stream_blocks(
+    path: AudioSource,
+    *,
+    block_length: int,
+    frame_length: int,
+    hop_length: int,
+    sr: float | None = None,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    fill_value: float | None = None,
+    res_type: str = "soxr_hq",
+    dtype: DTypeLike = np.float32,
+    backend: str | None = None,
+    librosa_011: bool = False,
+) -> Generator[np.ndarray, None, None]:
+    """:func:`stream`, with librosa 0.11's reads where ``librosa_011`` is true.
+
+    :func:`stream` follows librosa 1.0 whatever is installed. Under librosa 0.11 the librosa
+    patch passes ``librosa_011=True``: blocks are read as 0.11's ``stream`` reads them
+    (``SoundFile.blocks`` with an overlap, no block made only of the previous one's overlap),
+    so that a patched program sees no change. The arguments are checked now; the file is read
+    from the first ``next()``.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("long.wav", np.random.default_rng(0).uniform(-0.5, 0.5, 44100), 44100)
+    >>> blocks = stream_blocks("long.wav", block_length=16, frame_length=2048,
+    ...                        hop_length=512, librosa_011=True)
+    >>> next(blocks).shape
+    (9728,)
+    """
     for name, value in (("block_length", block_length), ("frame_length", frame_length),
                         ("hop_length", hop_length)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -292,7 +237,7 @@ def stream(
         # caller's file has moved (so that the librosa patch can still hand the call over).
         native_block_step(block_length, hop_length, sr, path.samplerate)
     return _stream(path, options, block_length, frame_length, hop_length, fill_value,
-                   librosa_011_stream.get())
+                   librosa_011)
 
 
 def _stream(
@@ -377,9 +322,9 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
     Parameters
     ----------
     path : str, os.PathLike, int, bytes, binary file-like, or soundfile.SoundFile
-        As in :func:`load`. A caller's ``SoundFile`` is left open.
+        As in :func:`audiodecode.load`. A caller's ``SoundFile`` is left open.
     backend : str or None
-        As in :func:`load`: the figures are those of the decoder ``load`` would use.
+        As in :func:`audiodecode.load`: the figures are those of the decoder ``load`` would use.
 
     Returns
     -------
@@ -392,12 +337,28 @@ def info(path: AudioSource, *, backend: str | None = None) -> AudioInfo:
     >>> info("clip.flac").duration
     1.0
     """
+    return read_info(path, backend)
+
+
+def read_info(
+    path: AudioSource, backend: str | None = None, *, libsndfile_only: bool = False
+) -> AudioInfo:
+    """:func:`info`, refusing with :class:`NotReadByLibsndfile` where ``libsndfile_only`` is
+    true and another decoder would answer (as :func:`decode`).
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("clip.flac", np.zeros(22050, dtype="float32"), 22050)
+    >>> read_info("clip.flac", libsndfile_only=True).backend
+    'sndfile'
+    """
     check_backend(backend)
     with open_source(path) as source:
         if source.soundfile is not None:
             source.owned = False  # metadata only: the caller goes on using it
         with open_reader(source, backend, decoding=False) as reader:
-            if libsndfile_only.get():
+            if libsndfile_only:
                 _refuse_unless_libsndfile(reader, source.name)
             return AudioInfo(
                 sample_rate=reader.sample_rate,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._api import load_with_options
+from ._load import load_with_options
 from ._options import LoadOptions
 from ._source import HEAD_BYTES, sniff
 from .errors import describe_failure

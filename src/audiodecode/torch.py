@@ -31,7 +31,8 @@ except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     msg = "audiodecode.torch needs PyTorch: pip install 'audiodecode[torch]'"
     raise ImportError(msg) from exc
 
-from ._api import info, load_with_options
+from ._api import info
+from ._load import load_with_options
 from ._options import LoadOptions
 
 if TYPE_CHECKING:

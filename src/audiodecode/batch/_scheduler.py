@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._api import load_with_options
+from .._load import load_with_options
 from ..errors import AudioDecodeError, DecodeTimeoutError, describe_failure
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 A check a user runs before switching (``from audiodecode.compat import compare_backends``
 still works). It never imports :mod:`audiodecode.compat`: librosa's own ``load`` is found
-behind the patch's wrapper (``audiodecode._librosa.original``).
+behind the patch's wrapper (``audiodecode._load.original``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _api, _rollback
-from .._librosa import original
-from .._rollback import BACKEND_ENV
+import audiodecode
+
+from .. import _load
+from .._load import BACKEND_ENV, original
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,7 +94,7 @@ class BackendComparison:
         else:
             lines.append(f"  length            {self.audiodecode_length} samples (audiodecode)")
         lines.extend(f"  librosa warned    {message}" for message in self.librosa_warnings)
-        if _rollback.ROLLED_BACK:
+        if _load.ROLLED_BACK:
             lines.append(f"  note              {BACKEND_ENV}=librosa: audiodecode.load is librosa's")
         return "\n".join(lines)
 
@@ -157,7 +158,7 @@ def compare_backends(
     librosa_load = original("load")
 
     def run_audiodecode() -> np.ndarray:
-        y, _ = _api.load(path, sr=sr, backend=backend, **load_kwargs)
+        y, _ = audiodecode.load(path, sr=sr, backend=backend, **load_kwargs)
         return y
 
     def run_librosa() -> np.ndarray:
@@ -185,7 +186,7 @@ def compare_backends(
         sr=sr,
         iterations=iterations,
         audiodecode_seconds=statistics.median(times["audiodecode"]),
-        audiodecode_backend=_api.info(path, backend=backend).backend,
+        audiodecode_backend=audiodecode.info(path, backend=backend).backend,
         audiodecode_length=int(y_audiodecode.shape[-1]),
         librosa_seconds=statistics.median(times["librosa"]) if times["librosa"] else None,
         librosa_length=None if y_librosa is None else int(y_librosa.shape[-1]),

@@ -45,14 +45,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .. import _cache_slot
+from .. import _load
+from .._api import NotReadByLibsndfile, decode, libsndfile_reads
 from ._store import (
     DEFAULT_MAX_SIZE,
     DecodeCache,
     list_entries,
     parse_size,  # noqa: F401 - public here, as before the store moved
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .._options import LoadOptions
 
 __all__ = ["CacheInfo", "DecodeCache", "clear", "disable", "enable", "info", "is_enabled"]
 
@@ -149,7 +156,7 @@ def enable(
                         max_size=max_size, identity=identity)
     os.environ[ENV_DIR] = store.directory
     os.environ[ENV_SIZE] = str(store.max_size)
-    _cache_slot.active = store
+    _use(store)
     return store
 
 
@@ -164,7 +171,7 @@ def disable() -> None:
     """
     os.environ.pop(ENV_DIR, None)
     os.environ.pop(ENV_SIZE, None)
-    _cache_slot.active = None
+    _use(None)
 
 
 def is_enabled() -> bool:
@@ -175,11 +182,11 @@ def is_enabled() -> bool:
     >>> isinstance(is_enabled(), bool)
     True
     """
-    return _cache_slot.active is not None
+    return _active is not None
 
 
 def _current(directory: str | os.PathLike[str] | None) -> DecodeCache:
-    active = _cache_slot.active
+    active = _active
     if directory is None and active is not None:
         return active
     folder = os.path.abspath(os.path.expanduser(os.fspath(directory))) if directory else (
@@ -201,7 +208,7 @@ def info(directory: str | os.PathLike[str] | None = None) -> CacheInfo:
     """
     store = _current(directory)
     entries, total = list_entries(store.directory, remove_tmp_after=None)
-    active = _cache_slot.active
+    active = _active
     return CacheInfo(store.directory, len(entries), total, store.max_size,
                      active is not None and active.directory == store.directory)
 
@@ -231,16 +238,48 @@ def clear(directory: str | os.PathLike[str] | None = None) -> int:
     return removed
 
 
-def _from_environment() -> DecodeCache | None:
-    """The cache ``AUDIODECODE_CACHE_DIR`` asks for, read once when ``_api`` is imported."""
+# The store in use in this process; None while the cache is off.
+_active: DecodeCache | None = None
+
+
+def _use(store: DecodeCache | None) -> None:
+    """Make ``store`` the one every load goes through (``None``: decode every time)."""
+    global _active  # noqa: PLW0603 - the process's one switch
+    _active = store
+    _load.use_cache(None if store is None else _decode_through_cache)
+
+
+def _decode_through_cache(
+    path: str | os.PathLike[str], options: LoadOptions, libsndfile_only: bool
+) -> tuple[np.ndarray, float]:
+    """The active store's array for ``path``, or the core's decode of it, stored on the way."""
+    store = _active
+    entry = store.entry(path, options) if store is not None else None
+    hit = entry.read(options) if entry is not None else None
+    if hit is not None:
+        if libsndfile_only and not libsndfile_reads(path):
+            # FFmpeg's answer, cached by a plain load: librosa 0.11 answers this path.
+            msg = f"{os.fspath(path)!s}: libsndfile does not read it"
+            raise NotReadByLibsndfile(msg)
+        return hit
+    y, sr = decode(path, options, libsndfile_only=libsndfile_only)
+    if entry is not None:
+        entry.write(y, sr)
+    return y, sr
+
+
+def _enable_from_environment() -> None:
+    """Turn on the cache ``AUDIODECODE_CACHE_DIR`` asks for (read once, at ``import
+    audiodecode``); a bad ``AUDIODECODE_CACHE_SIZE`` leaves it off, with a warning."""
     directory = os.environ.get(ENV_DIR)
     if not directory:
-        return None
+        return
     try:
-        return DecodeCache(directory, max_size=os.environ.get(ENV_SIZE) or DEFAULT_MAX_SIZE)
+        store = DecodeCache(directory, max_size=os.environ.get(ENV_SIZE) or DEFAULT_MAX_SIZE)
     except ValueError as exc:
         import warnings
 
         warnings.warn(f"{ENV_SIZE}: {exc}; the decode cache stays off", RuntimeWarning,
                       stacklevel=2)
-        return None
+        return
+    _use(store)

@@ -97,9 +97,8 @@ import threading
 import types
 from typing import TYPE_CHECKING, Any
 
-from .. import _rollback
-from .._librosa import import_librosa, original
-from .._rollback import BACKEND_ENV
+from .. import _load
+from .._load import BACKEND_ENV, import_librosa, original
 from ._routes import make_wrapper
 from ._state import ABSENT, STATE, Binding
 
@@ -128,7 +127,7 @@ __all__ = [
 PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
 
 #: ``AUDIODECODE_PATCH_LIBROSA=1`` patches librosa when audiodecode is imported.
-#: (``BACKEND_ENV``, ``AUDIODECODE_BACKEND=librosa``, is the rollback switch: ``_rollback``.)
+#: (``BACKEND_ENV``, ``AUDIODECODE_BACKEND=librosa``, is the rollback switch: ``audiodecode._load``.)
 PATCH_ENV = "AUDIODECODE_PATCH_LIBROSA"
 
 
@@ -339,7 +338,7 @@ def _patch_message(bindings: list[Binding]) -> str:
     functions = ", ".join(PATCHED_FUNCTIONS[:-1]) + f" and {PATCHED_FUNCTIONS[-1]}"
     elsewhere = sorted({b.module_name for b in bindings if not b.module_name.startswith("librosa")})
     also = f" (also rebound in {', '.join(elsewhere)})" if elsewhere else ""
-    if _rollback.ROLLED_BACK:
+    if _load.ROLLED_BACK:
         effect = f"are patched{also}, but {BACKEND_ENV}=librosa is set: librosa answers every call"
     else:
         effect = f"now decode with audiodecode{also}"

@@ -19,9 +19,9 @@ descriptor, an open ``SoundFile``, an unseekable stream) keeps audiodecode's exc
 calls fell back, and why, goes to the ``audiodecode.compat`` logger at DEBUG level.
 
 librosa < 1.0 (``STATE.legacy_librosa``) reads a path libsndfile cannot read with audioread;
-audiodecode is asked to refuse such paths through the ``_api.libsndfile_only`` context
-variable (:func:`_as_librosa_reads`), and its ``stream`` follows 0.11's block rules under
-``_api.librosa_011_stream``. Both are set for the one call only.
+audiodecode is asked to refuse such paths by passing ``libsndfile_only=True`` down
+(:func:`_refuses_audioread_paths`), and its ``stream`` to follow 0.11's block rules by passing
+``librosa_011=True`` (``_api.stream_blocks``).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _api, _rollback
-from .._librosa import PATCH_MARK
+from .. import _api, _load
+from .._load import PATCH_MARK
 from .._options import LoadOptions
 from .._resample import RES_TYPES, SOXR_TYPES
 from ._state import STATE
@@ -62,7 +62,7 @@ def make_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if STATE.active and not _rollback.ROLLED_BACK:
+        if STATE.active and not _load.ROLLED_BACK:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError:
@@ -160,32 +160,23 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
     ):
         return _DEFER
     path = options.pop("path")
+    only = _refuses_audioread_paths(path)
     # Checked inside the answer: where audiodecode refuses an argument, librosa answers.
-    answer = _as_librosa_reads(
-        path, lambda: _api.load_with_options(path, LoadOptions(**options).checked()))
+    answer = lambda: _load.load_with_options(  # noqa: E731 - one call, deferred
+        path, LoadOptions(**options).checked(), libsndfile_only=only)
     return _answer_or_defer("load", path, answer, call_librosa)
 
 
-def _as_librosa_reads(path: Any, answer: Callable[[], Any]) -> Callable[[], Any]:
-    """``answer``, made to fail where librosa < 1.0 would read ``path`` with audioread.
+def _refuses_audioread_paths(path: Any) -> bool:
+    """Whether audiodecode must refuse ``path`` where libsndfile does not read it.
 
     librosa 0.11 gives a path that libsndfile cannot read (AAC, WMA, video, integer WAV wider
     than 32 bits...) to audioread, with a warning: that answer is librosa's to give, not
     FFmpeg's or audiodecode's WAV reader's. Which decoder answers is known only once the file
-    is open, so audiodecode is asked to refuse what libsndfile does not read, and its refusal
-    sends the call to librosa (:func:`_answer_or_defer`).
+    is open, so audiodecode is asked to refuse what libsndfile does not read
+    (``libsndfile_only``), and its refusal sends the call to librosa (:func:`_answer_or_defer`).
     """
-    if not (STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))):
-        return answer
-
-    def libsndfile_only() -> Any:
-        token = _api.libsndfile_only.set(True)
-        try:
-            return answer()
-        finally:
-            _api.libsndfile_only.reset(token)
-
-    return libsndfile_only
+    return STATE.legacy_librosa and isinstance(path, (str, pathlib.PurePath))
 
 
 def _negative(offset: Any) -> bool:
@@ -200,7 +191,8 @@ def _route_get_duration(bound: inspect.BoundArguments, call_librosa: Callable[[]
     if options is None or options["path"] is None:
         return _DEFER
     path = options["path"]
-    answer = _as_librosa_reads(path, lambda: _api.info(path).duration)
+    only = _refuses_audioread_paths(path)
+    answer = lambda: _api.read_info(path, libsndfile_only=only).duration  # noqa: E731
     return _answer_or_defer("get_duration", path, answer, call_librosa)
 
 
@@ -209,7 +201,8 @@ def _route_get_samplerate(bound: inspect.BoundArguments, call_librosa: Callable[
     if options is None or _is_audioread_object(options["path"]):
         return _DEFER
     path = options["path"]
-    answer = _as_librosa_reads(path, lambda: _api.get_samplerate(path))
+    only = _refuses_audioread_paths(path)
+    answer = lambda: _api.read_info(path, libsndfile_only=only).sample_rate  # noqa: E731
     return _answer_or_defer("get_samplerate", path, answer, call_librosa)
 
 
@@ -233,11 +226,7 @@ def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]
     path = options.pop("path")
     try:
         # validates now, reads on the first next(); librosa 0.11's block rules where it is 0.11
-        token = _api.librosa_011_stream.set(STATE.legacy_librosa)
-        try:
-            blocks = _api.stream(path, **options)
-        finally:
-            _api.librosa_011_stream.reset(token)
+        blocks = _api.stream_blocks(path, **options, librosa_011=STATE.legacy_librosa)
     except (ValueError, TypeError):
         return _DEFER  # librosa raises its ParameterError, at the first next() as it does
     return _stream_or_defer(blocks, path, call_librosa)
