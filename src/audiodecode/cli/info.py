@@ -2,7 +2,8 @@
 
 Folders are searched as ``decode`` and ``bench`` search them (``audiodecode._discovery``):
 one line per audio file; files in them that are not audio are listed on stderr and skipped.
-A file named on the command line that is not audio, or a damaged one, is an error (exit 1).
+A file named on the command line that is not audio, or a damaged one, is an error (exit 1);
+a path that does not exist is bad usage (exit 2, nothing printed).
 """
 
 from __future__ import annotations
