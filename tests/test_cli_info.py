@@ -90,3 +90,38 @@ def test_a_cut_mp3_is_marked_and_counted(tmp_path: Path, capsys: pytest.CaptureF
     y, _ = audiodecode.load(cut, sr=None)
     assert 0 < len(y) < 44100 * 3
     assert f"({len(y)} frames)" in capsys.readouterr().out
+
+
+def test_a_folder_gives_one_line_per_audio_file(files: dict[str, Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    folder = files["exact"].parent
+    (folder / "notes.txt").write_text("speaker ids")  # found in the folder: skipped, named
+    try:
+        assert main(["info", str(folder)]) == 0
+        captured = capsys.readouterr()
+    finally:
+        (folder / "notes.txt").unlink()
+    lines = [line for line in captured.out.splitlines() if line.startswith(str(folder))]
+    assert [line.split(": ")[0] for line in lines] == [str(files["estimated"]),
+                                                        str(files["exact"])]
+    assert captured.err.splitlines() == ["1 files skipped as not audio:",
+                                         (f"  {folder / 'notes.txt'}: no audio decoder "
+                                         "recognises it")]
+
+
+def test_a_named_midi_file_is_not_audio(tmp_path: Path, files: dict[str, Path],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    song = tmp_path / "song.mid"
+    song.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60"
+                     b"MTrk\x00\x00\x00\x04\x00\xff\x2f\x00")
+    assert main(["info", str(song), str(files["exact"])]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"{song}: error: not audio: a MIDI sequence (notes, not sound)\n"
+    assert captured.out.startswith(f"{files['exact']}: wav/")
+
+
+def test_a_missing_path_is_a_usage_error(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", str(tmp_path / "nowhere.wav")]) == 2
+    assert capsys.readouterr().err == (f"audiodecode info: error: {tmp_path / 'nowhere.wav'}: "
+                                       "No such file or directory\n")

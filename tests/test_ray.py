@@ -59,6 +59,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     broken = root / "speaker2" / "broken.wav"
     broken.write_bytes(b"RIFF\x24\x00\x00\x00WAVE" + bytes(range(256)) * 8)
     (root / "speaker1" / "notes.txt").write_text("not audio")
+    # Not audio whatever the name says: text named .wav, a MIDI sequence (MThd + one MTrk).
+    (root / "speaker1" / "transcript.wav").write_text("not audio despite its name")
+    (root / "speaker2" / "melody.mid").write_bytes(
+        b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"
+    )
     (root / "speaker1" / "._a.wav").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # hidden
     shutil.copy(root / "speaker1" / "a.wav", root / ".cache" / "a.wav")  # hidden folder
     return {"root": str(root), "good": sorted(map(str, good)), "broken": str(broken)}
@@ -74,7 +79,8 @@ def _rows_by_path(ds) -> dict[str, dict]:
 # --- listing (no Ray needed) -----------------------------------------------------------------
 
 
-def test_listing_finds_audio_by_extension_and_by_content(corpus: dict) -> None:
+def test_listing_finds_audio_by_content_whatever_the_name(corpus: dict) -> None:
+    # The damaged WAV is kept (it becomes a row with an error); text and MIDI are not.
     assert list_audio_files(corpus["root"]) == sorted([*corpus["good"], corpus["broken"]])
 
 

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._discovery import NOT_AUDIO, classify, walk
 from ._load import load_with_options
 from ._options import LoadOptions
-from ._source import HEAD_BYTES, sniff
 from .errors import describe_failure
 
 if TYPE_CHECKING:
@@ -40,18 +40,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AUDIO_EXTENSIONS", "DecodeBatch", "list_audio_files", "read_audio"]
 
-#: File name endings :func:`list_audio_files` takes without reading the file: what libsndfile
-#: and FFmpeg decode, including video containers (their soundtrack is decoded). Any other file
-#: is taken too when its first bytes are those of an audio container.
+#: File name endings that usually hold audio (what libsndfile and FFmpeg decode, video
+#: containers included). Kept for callers that filter names themselves:
+#: :func:`list_audio_files` never trusts a name, it reads each file's first bytes.
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".bwf", ".rf64", ".w64", ".aif", ".aiff", ".aifc", ".flac", ".ogg",
     ".oga", ".opus", ".spx", ".mp3", ".mp2", ".m4a", ".m4b", ".aac", ".adts", ".alac", ".caf",
     ".au", ".snd", ".wma", ".asf", ".ac3", ".eac3", ".amr", ".awb", ".weba", ".webm", ".mka",
     ".mkv", ".mp4", ".mov", ".3gp", ".voc",
 })  # fmt: skip
-
-# Containers that sniff() recognises but that hold no decodable audio.
-_NOT_AUDIO = frozenset({"unknown", "midi"})
 
 
 class DecodeBatch:
@@ -269,11 +266,14 @@ def _expand(entry: str | os.PathLike[str]) -> Iterator[str]:
 def list_audio_files(directory: str | os.PathLike[str]) -> list[str]:
     """The audio files under ``directory``, recursively, in sorted order.
 
-    A file is taken when its name ends with one of :data:`AUDIO_EXTENSIONS`, or else when its
-    first bytes are those of an audio container (so ``take_001`` or ``clip.dat`` holding FLAC
-    is found, and ``notes.txt`` is not). Hidden files and directories (``.name``) are skipped.
-    A URL (``s3://bucket/prefix``, ``memory://dir``...) is listed through fsspec, and the
-    files are returned as URLs of the same scheme.
+    Folders are walked and files judged as everywhere in audiodecode (the ``decode``,
+    ``info`` and ``bench`` commands find the same files): from their bytes, never their
+    names. A file is taken when a backend can open it as audio, or when its first bytes are
+    those of an audio container even if it is damaged (it becomes a row whose ``error`` says
+    why); MIDI, images, text and videos without sound are left out. Hidden files and folders
+    (``.name``) are skipped and links to folders are not followed. A URL (``s3://bucket/prefix``,
+    ``memory://dir``...) is listed through fsspec, and the files are returned as URLs of the
+    same scheme.
 
     Examples
     --------
@@ -292,30 +292,16 @@ def list_audio_files(directory: str | os.PathLike[str]) -> list[str]:
         # fs.find gives paths without the scheme; put back the caller's spelling of it
         # (fs.unstrip_protocol would turn local:// into file://).
         scheme = path.split("://", 1)[0]
-        found = [
-            (f"{scheme}://{name}", name)
+        urls = [
+            f"{scheme}://{name}"
             for name in fs.find(root)
             if not _hidden(name[len(root.rstrip("/")) :])
         ]
-        return sorted(url for url, name in found if _looks_like_audio(url, fs.open, name))
-    if not os.path.isdir(path):
+    elif os.path.isdir(path):
+        urls = [found.path for found in walk([path])]
+    else:
         raise NotADirectoryError(20, "Not a directory", path)
-    files: list[str] = []
-    for folder, subdirs, names in os.walk(path):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-        files.extend(os.path.join(folder, n) for n in names if not n.startswith("."))
-    return sorted(f for f in files if _looks_like_audio(f, open, f))
-
-
-def _looks_like_audio(name: str, opener: Callable[..., Any], target: str) -> bool:
-    if os.path.splitext(name)[1].lower() in AUDIO_EXTENSIONS:
-        return True
-    try:
-        with opener(target, "rb") as f:
-            head = f.read(HEAD_BYTES)
-    except OSError:
-        return False
-    return sniff(head) not in _NOT_AUDIO
+    return sorted(url for url in urls if classify(url).kind != NOT_AUDIO)
 
 
 def _hidden(relative: str) -> bool:

@@ -24,7 +24,7 @@ class FileEntry:
     path: str
     info: AudioInfo | None
     container: str  # from the first bytes (``_source.sniff``), "unknown" when unrecognised
-    not_audio: bool = False  # nothing recognises it: neither sniff nor any backend
+    not_audio: bool = False  # MIDI, an image, text...: ``audiodecode._discovery``'s rule
 
     @property
     def seconds(self) -> float:
@@ -32,19 +32,11 @@ class FileEntry:
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> FileEntry:
-        from .. import info
-        from .._source import HEAD_BYTES, sniff
-        from ..errors import UnsupportedFormatError
+        from .._discovery import NOT_AUDIO, classify
 
         path = os.fspath(path)
-        with open(path, "rb") as f:
-            container = sniff(f.read(HEAD_BYTES))
-        try:
-            return cls(path, info(path), container)
-        except UnsupportedFormatError:
-            return cls(path, None, container, not_audio=container == "unknown")
-        except Exception:  # noqa: BLE001 - the warm-up load reports the error properly
-            return cls(path, None, container)
+        verdict = classify(path, probe=True)
+        return cls(path, verdict.info, verdict.container, not_audio=verdict.kind == NOT_AUDIO)
 
 
 @dataclass(frozen=True)
@@ -74,12 +66,16 @@ class Found:
 
 
 def find_files(paths: Sequence[str | os.PathLike[str]]) -> Found:
-    """Every file under ``paths`` (folders recursively, hidden entries skipped), sniffed.
+    """Every file under ``paths``, found and judged as ``decode``, ``info`` and
+    ``audiodecode.ray.list_audio_files`` find them (``audiodecode._discovery``).
 
-    The format comes from each file's first bytes, never from its name. A file inside a
-    folder that nothing recognises (``sniff`` says "unknown" and no audiodecode backend reads
-    its header) is skipped as "not audio"; a file named on the command line is always kept,
-    so that an unreadable one is reported.
+    Folders are searched recursively (sorted, hidden entries skipped, links to folders not
+    followed); the format comes from each file's first bytes, never from its name. A file
+    inside a folder that is not audio (MIDI, an image, text, a video without sound, or
+    something no backend recognises) is skipped as "not audio"; a damaged audio file is
+    kept, to be reported as unreadable. A file named on the command line is always kept, so
+    that an unreadable one is reported. The same file reached twice (through a link) is
+    measured once.
 
     Raises
     ------
@@ -97,26 +93,17 @@ def find_files(paths: Sequence[str | os.PathLike[str]]) -> Found:
     >>> [Path(f.path).name for f in found.files], found.skipped
     (['a.wav'], [{'path': 'clips/notes.txt', 'reason': 'not audio'}])
     """
-    candidates: list[tuple[str, bool]] = []
-    for path in (os.fspath(p) for p in paths):
-        if os.path.isdir(path):
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                candidates += [(os.path.join(root, n), False) for n in sorted(names)
-                               if not n.startswith(".")]
-        elif os.path.exists(path):
-            candidates.append((path, True))
-        else:
-            raise FileNotFoundError(2, "No such file or directory", path)
+    from .._discovery import walk
+
     files, skipped, seen = [], [], set()
-    for path, named in candidates:
-        real = os.path.realpath(path)
-        if real in seen or not os.path.isfile(path):
+    for candidate in walk(paths):
+        real = os.path.realpath(candidate.path)
+        if real in seen:
             continue
         seen.add(real)
-        entry = FileEntry.from_path(path)
-        if entry.not_audio and not named:
-            skipped.append({"path": path, "reason": "not audio"})
+        entry = FileEntry.from_path(candidate.path)
+        if entry.not_audio and not candidate.named:
+            skipped.append({"path": candidate.path, "reason": "not audio"})
             continue
         files.append(entry)
     return Found(files, skipped)

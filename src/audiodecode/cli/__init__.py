@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .._version import __version__
 
@@ -18,11 +18,19 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with usage errors on one line (exit 2): the usage text is a
+    ``--help`` away, and one line is what a script's log can show."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``audiodecode`` argument parser with every subcommand registered."""
     from . import bench, cache, decode, info, run
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="audiodecode",
         description="Load audio for machine learning: librosa.load's exact array, faster.",
     )
