@@ -47,6 +47,7 @@ import os
 from dataclasses import dataclass
 
 from .. import _cache_slot
+from ..errors import UnsafeCacheFolderError
 from ._store import (
     DEFAULT_MAX_SIZE,
     DecodeCache,
@@ -236,11 +237,14 @@ def _from_environment() -> DecodeCache | None:
     directory = os.environ.get(ENV_DIR)
     if not directory:
         return None
+    import warnings
+
     try:
         return DecodeCache(directory, max_size=os.environ.get(ENV_SIZE) or DEFAULT_MAX_SIZE)
     except ValueError as exc:
-        import warnings
-
         warnings.warn(f"{ENV_SIZE}: {exc}; the decode cache stays off", RuntimeWarning,
                       stacklevel=2)
-        return None
+    except UnsafeCacheFolderError as exc:  # refused, but `import audiodecode` must still work
+        warnings.warn(f"{ENV_DIR}: {exc}; the decode cache stays off", RuntimeWarning,
+                      stacklevel=2)
+    return None
