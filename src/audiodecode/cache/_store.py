@@ -52,12 +52,14 @@ damaged or odd file (ours, or put there by hand) from hanging or exhausting ``lo
   workers, Ray tasks, ``load_batch`` processes) may write the same entry at once; the last
   rename wins, with identical bytes. A failed write only loses the entry. The rename
   replaces only a regular file of ours (a damaged entry); anything else there is left alone.
-* Reads open the entry with ``O_NOFOLLOW | O_NONBLOCK`` and accept only a regular file that
-  we own (a FIFO there is a miss at once, not a ``load`` blocked for ever; a file of another
-  user is a miss). The header must be exactly the one its key and shape give, and the file's
-  size the header's plus the samples' *before* the array is allocated, so a header claiming
-  a 4 TiB shape is a miss, not a ``MemoryError``. A truncated, garbled or foreign file never
-  becomes an array; it is written again on the next decode if it is a regular file of ours.
+* Reads open the subfolder with ``O_DIRECTORY | O_NOFOLLOW`` (and ``fstat`` it: ours alone)
+  and the entry in it with ``O_NOFOLLOW | O_NONBLOCK``, and accept only a regular file that
+  we own and no larger than ``max_size`` (nothing larger is ever written): a FIFO there is a
+  miss at once, not a ``load`` blocked for ever, and a file of another user is a miss. The
+  header must be exactly the one its key and shape give, and the file's size the header's
+  plus the samples' *before* the array is allocated, so a header claiming a 4 TiB shape is
+  a miss, not a ``MemoryError``. A truncated, garbled or foreign file never becomes an
+  array; it is written again on the next decode if it is a regular file of ours.
 * The samples carry no checksum and no keyed hash: in a folder only we can write there is
   nobody to authenticate against, and hashing the samples would cost more than reading them
   (see ``docs/guide/cache.md``). A flipped bit on the disk is the file system's to catch.
@@ -559,13 +561,15 @@ class Entry:
         refuse). Never blocks on a FIFO and allocates nothing before the header's shape is
         checked against the file's size."""
         try:
-            fd = os.open(self.path, READ_FLAGS)
+            fd = self._open()
         except OSError:
             return None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not _owned(st):
                 return None  # a FIFO or a device (O_NONBLOCK made the open return), or not ours
+            if st.st_size > HEADER_BYTES + self._store.max_size:
+                return None  # write() never stores more: not an entry of this cache
             parsed = parse_header(os.pread(fd, HEADER_BYTES, 0), self.digest)
             if parsed is None:
                 return None
@@ -586,6 +590,19 @@ class Entry:
             os.close(fd)
         y = base.T if fortran else base.reshape(shape)  # a view, as a fresh decode returns
         return y, sr
+
+    def _open(self) -> int:
+        """The entry, opened for reading inside a subfolder that is ours alone, following
+        neither a symlinked subfolder nor a symlinked entry."""
+        if not _AT:
+            return os.open(self.path, READ_FLAGS)
+        folder = os.open(os.path.dirname(self.path), DIR_FLAGS)
+        try:
+            if _private_problem(self.path, os.fstat(folder)) is not None:
+                raise PermissionError(self.path)  # others could have put anything there
+            return os.open(os.path.basename(self.path), READ_FLAGS, dir_fd=folder)
+        finally:
+            os.close(folder)
 
     def write(self, y: np.ndarray, sr: float) -> None:
         """Store a decoded array; any failure (disk full, permissions, a folder that is not
