@@ -66,8 +66,9 @@ damaged or odd file (ours, or put there by hand) from hanging or exhausting ``lo
 * ``clear``, ``info`` and eviction count and delete only the cache's own files: regular files
   of ours in ``xx/`` subfolders of ours, named as entries and whose header carries the cache's
   marker and the digest the name spells (:func:`~audiodecode.cache._format.is_cache_header`),
-  and our temporary files. Anything else (a folder of ``decode`` outputs, a ``.npy`` someone
-  saved there) is left alone and only counted (:attr:`FolderScan.others`).
+  and our temporary files (eviction, which lists often, reads a header only before deleting
+  its file). Anything else (a folder of ``decode`` outputs, a ``.npy`` someone saved there)
+  is left alone and only counted (:attr:`FolderScan.others`).
 * Entries are parsed (:func:`~audiodecode.cache._format.parse_header`), never unpickled.
 
 Size and eviction
@@ -512,7 +513,9 @@ class DecodeCache:
         """
         with self._lock:
             self._written = 0
-            entries, total = list_entries(self.directory, remove_tmp_after=_STALE_TMP)
+            # Named and owned as entries; each header is read only before deleting its file.
+            scan = scan_folder(self.directory, remove_tmp_after=_STALE_TMP, verify=False)
+            entries, total = scan.entries, scan.size
             removed = 0
             if total > self.max_size:
                 entries.sort()  # oldest mtime first
@@ -520,6 +523,9 @@ class DecodeCache:
                 for _, size, path in entries:
                     if total <= target:
                         break
+                    if not _is_entry_path(path):
+                        total -= size  # not the cache's: neither counted nor deleted
+                        continue
                     try:
                         os.unlink(path)
                     except FileNotFoundError:
@@ -671,13 +677,17 @@ class FolderScan:
     others: int = 0
 
 
-def scan_folder(directory: str, *, remove_tmp_after: float | None) -> FolderScan:
+def scan_folder(
+    directory: str, *, remove_tmp_after: float | None, verify: bool = True
+) -> FolderScan:
     """The cache's own entries under ``directory``, told from anything else by format.
 
     An entry is a regular file of ours named ``xx/<30 hex digits>.npy`` in a subfolder of ours
     (never reached through a symlink) whose header is the cache's for the digest its name
     spells (:func:`~audiodecode.cache._format.is_cache_header`). Our temporary files older than
     ``remove_tmp_after`` seconds are deleted on the way; everything else is only counted.
+    ``verify=False`` skips reading the headers, which make a listing about 2.5 times slower
+    (eviction reads the header of each file it is about to delete instead).
 
     Examples
     --------
@@ -710,12 +720,12 @@ def scan_folder(directory: str, *, remove_tmp_after: float | None) -> FolderScan
                 scan.others += 1  # a symlink, a file, a folder that is not ours alone
                 continue
             with folder:
-                _scan_subfolder(folder, name, scan, now, remove_tmp_after)
+                _scan_subfolder(folder, name, scan, now, remove_tmp_after, verify)
     return scan
 
 
 def _scan_subfolder(folder: _Folder, prefix: str, scan: FolderScan, now: float,
-                    remove_tmp_after: float | None) -> None:
+                    remove_tmp_after: float | None, verify: bool) -> None:
     try:
         names = folder.names()
     except OSError:
@@ -727,7 +737,8 @@ def _scan_subfolder(folder: _Folder, prefix: str, scan: FolderScan, now: float,
             continue  # deleted meanwhile
         if not (stat.S_ISREG(st.st_mode) and _owned(st)):
             scan.others += 1
-        elif _ENTRY.fullmatch(name) and _is_entry(folder, name, prefix + name[:30]):
+        elif _ENTRY.fullmatch(name) and (
+                not verify or _is_entry(folder.fd, folder.at(name), prefix + name[:30])):
             scan.entries.append((st.st_mtime_ns, st.st_size, os.path.join(folder.path, name)))
             scan.size += st.st_size
         elif _TMP.fullmatch(name):
@@ -738,18 +749,25 @@ def _scan_subfolder(folder: _Folder, prefix: str, scan: FolderScan, now: float,
             scan.others += 1
 
 
-def _is_entry(folder: _Folder, name: str, digest: str) -> bool:
+def _is_entry(dir_fd: int | None, name: str, digest: str) -> bool:
+    """Whether ``name`` is a regular file of ours that starts as the cache's entry ``digest``."""
     try:
-        fd = os.open(folder.at(name), READ_FLAGS, dir_fd=folder.fd)
+        fd = os.open(name, READ_FLAGS, dir_fd=dir_fd)
     except OSError:
         return False
     try:
-        return stat.S_ISREG(os.fstat(fd).st_mode) and is_cache_header(
+        st = os.fstat(fd)
+        return stat.S_ISREG(st.st_mode) and _owned(st) and is_cache_header(
             os.pread(fd, HEADER_BYTES, 0), digest)
     except OSError:
         return False
     finally:
         os.close(fd)
+
+
+def _is_entry_path(path: str) -> bool:
+    folder, name = os.path.split(path)
+    return _is_entry(None, path, os.path.basename(folder) + name[:30])
 
 
 def list_entries(
