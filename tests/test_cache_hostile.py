@@ -202,6 +202,19 @@ def test_a_folder_inside_a_sticky_shared_one_like_tmp_is_ours(tmp_path, clip, de
     assert stat.S_IMODE((holder / "mine").stat().st_mode) == 0o700
 
 
+def test_a_missing_level_someone_else_made_meanwhile_is_not_written_into(tmp_path, clip,
+                                                                       decoded):
+    store = cache.enable(tmp_path / "later" / "cache")  # "later" is not there yet: fine
+    try:
+        make_folder(tmp_path / "later", 0o777)  # then someone makes it, writable by all
+        assert_load_decodes(clip, decoded)
+        assert list((tmp_path / "later").iterdir()) == []  # no cache folder made in it
+        with pytest.raises(UnsafeCacheFolderError, match="above it, is writable"):
+            DecodeCache(store.directory)
+    finally:
+        cache.disable()
+
+
 @needs_root
 def test_a_folder_inside_one_owned_by_another_user_is_refused(tmp_path):
     holder = make_folder(tmp_path / "holder", 0o755)

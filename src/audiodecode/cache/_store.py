@@ -236,7 +236,9 @@ def check_folder(directory: str) -> None:
 
     ``directory`` (if it exists) must be owned by this user and not writable by group or
     others; every folder above it must be owned by this user or root and not writable by
-    group or others unless it has the sticky bit (``/tmp``). See the module docstring.
+    group or others unless it has the sticky bit (``/tmp``). See the module docstring. The
+    folders above are checked once per process for each ``directory`` (and again before a
+    missing level is made), the folder itself every time.
 
     Raises
     ------
@@ -265,6 +267,17 @@ def check_folder(directory: str) -> None:
             problem = _private_problem(directory, st)
             if problem is not None:
                 raise UnsafeCacheFolderError(directory, problem)
+    if directory not in _safe_holders:  # a realpath and a stat per level: once per process
+        _check_holders(directory)
+        _safe_holders.add(directory)
+
+
+# Folders whose holders this process found safe: a store made again for one of them (``info``,
+# a benchmark's per-call store) checks only the folder itself.
+_safe_holders: set[str] = set()
+
+
+def _check_holders(directory: str) -> None:
     for holder in _above(directory):
         try:
             st = os.stat(holder)
@@ -277,6 +290,11 @@ def check_folder(directory: str) -> None:
 
 def _make_levels(directory: str) -> None:
     """Create ``directory`` and the missing folders above it, each 0o700 and checked."""
+    try:
+        _check_holders(directory)  # a missing level may have been made by someone else since
+    except UnsafeCacheFolderError:
+        _safe_holders.discard(directory)
+        raise
     missing: list[str] = []
     level = directory
     while not os.path.lexists(level):
