@@ -45,7 +45,7 @@ import numpy as np
 
 __all__ = ["DIR_FLAGS", "DTYPES", "FORMAT", "HEADER_BYTES", "READ_FLAGS", "WRITE_FLAGS",
            "build_header", "is_cache_header", "parse_header", "payload_bytes", "read_exactly",
-           "touch", "write_all"]
+           "read_header", "touch", "write_all"]
 
 # Bumped whenever the key or the entry layout changes: old entries then simply miss.
 FORMAT = "1"
@@ -173,6 +173,14 @@ def is_cache_header(header: bytes, digest: str) -> bool:
     text = header[len(_PREAMBLE):].decode("ascii", "replace")
     at = text.find(_MARKER)
     return at >= 0 and text[at + len(_MARKER):].split()[-1:] == [digest]
+
+
+def read_header(fd: int) -> bytes:
+    """The first :data:`HEADER_BYTES` of ``fd`` (fewer if the file is shorter)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, HEADER_BYTES, 0)
+    os.lseek(fd, 0, os.SEEK_SET)  # pragma: no cover - Windows
+    return os.read(fd, HEADER_BYTES)  # pragma: no cover
 
 
 def read_exactly(fd: int, array: np.ndarray, offset: int) -> bool:

@@ -113,6 +113,7 @@ from ._format import (
     parse_header,
     payload_bytes,
     read_exactly,
+    read_header,
     touch,
     write_all,
 )
@@ -594,7 +595,7 @@ class Entry:
                 return None  # a FIFO or a device (O_NONBLOCK made the open return), or not ours
             if st.st_size > HEADER_BYTES + self._store.max_size:
                 return None  # write() never stores more: not an entry of this cache
-            parsed = parse_header(os.pread(fd, HEADER_BYTES, 0), self.digest)
+            parsed = parse_header(read_header(fd), self.digest)
             if parsed is None:
                 return None
             shape, dtype, fortran, stored_sr = parsed
@@ -776,7 +777,7 @@ def _is_entry(dir_fd: int | None, name: str, digest: str) -> bool:
     try:
         st = os.fstat(fd)
         return stat.S_ISREG(st.st_mode) and _owned(st) and is_cache_header(
-            os.pread(fd, HEADER_BYTES, 0), digest)
+            read_header(fd), digest)
     except OSError:
         return False
     finally:
