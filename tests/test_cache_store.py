@@ -5,7 +5,9 @@ an entry, what a hit returns, damaged entries, concurrent writers, eviction, siz
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -270,3 +272,31 @@ def test_sizes_parse_and_bad_ones_are_refused():
             parse_size(bad)
     with pytest.raises(ValueError, match="identity"):
         DecodeCache("/tmp/x", identity="path")
+
+
+def test_each_level_the_cache_makes_is_private_whatever_the_umask(files, tmp_path):
+    previous = os.umask(0)  # os.makedirs would have made the upper levels 0o777
+    try:
+        store = cache.enable(tmp_path / "a" / "b" / "cache")
+        try:
+            audiodecode.load(files["wav"], sr=None)
+        finally:
+            cache.disable()
+    finally:
+        os.umask(previous)
+    (entry,) = stored_entries(store)
+    assert entry.relative_to(tmp_path).parts[:3] == ("a", "b", "cache")
+    levels = [tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "cache", entry.parent]
+    assert [oct(stat.S_IMODE(p.stat().st_mode)) for p in levels] == [oct(0o700)] * 4
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{30}\.npy", entry.relative_to(store.directory)
+                        .as_posix())
+    assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # no temporary file left
+
+
+def test_a_cache_folder_deleted_meanwhile_is_made_again(files, store):
+    audiodecode.load(files["wav"], sr=None)
+    shutil.rmtree(store.directory)
+    audiodecode.load(files["flac"], sr=None)
+    assert len(stored_entries(store)) == 1
+    assert stat.S_IMODE(os.stat(store.directory).st_mode) == 0o700

@@ -6,12 +6,15 @@ process boundaries in :func:`audiodecode.load_batch` and in PyTorch ``DataLoader
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "AudioDecodeError",
     "AudioTooLargeError",
     "CorruptAudioError",
     "DecodeTimeoutError",
     "NotRegularFileError",
+    "UnsafeCacheFolderError",
     "UnsupportedFormatError",
 ]
 
@@ -98,3 +101,38 @@ def describe_failure(exc: BaseException) -> str:
         where = f" [{exc.backend}]" if exc.backend else ""
         return f"{type(exc).__name__}: {exc.reason}{where}"
     return f"{type(exc).__name__}: {exc}"
+
+
+class UnsafeCacheFolderError(PermissionError):
+    """A decode-cache folder that another user could write to, refused before any use.
+
+    Raised by :func:`audiodecode.cache.enable` (and the cache's other entry points) when the
+    folder, or a folder above it, is owned by another user or writable by group or others, as
+    OpenSSH refuses such a ``~/.ssh``: whoever can write there could plant entries that
+    ``load`` returns, or symlinks that make it overwrite their target.
+
+    Parameters
+    ----------
+    directory : str
+        The cache folder.
+    reason : str
+        What is wrong and the command or choice that fixes it.
+
+    Examples
+    --------
+    >>> err = UnsafeCacheFolderError("/srv/cache", "writable by others; run: chmod go-w /srv/cache")
+    >>> str(err)
+    '/srv/cache: writable by others; run: chmod go-w /srv/cache'
+    """
+
+    def __init__(self, directory: str, reason: str = "") -> None:
+        super().__init__(errno.EACCES, reason or "unsafe cache folder", directory)
+        self.directory = directory
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[UnsafeCacheFolderError], tuple[str, str]]:
+        # OSError pickles as (errno, strerror, filename): rebuild from our own fields instead.
+        return type(self), (self.directory, self.reason)
+
+    def __str__(self) -> str:
+        return f"{self.directory}: {self.reason}" if self.reason else self.directory

@@ -31,9 +31,10 @@ Each ``(offset, duration)`` is an entry of its own: random crops (``AudioDataset
 random_crop=True)``) miss every time and only fill the folder; cache whole files and crop
 them after loading instead.
 
-Any number of processes (DataLoader workers, Ray tasks, ``load_batch`` processes) may share
-one folder. A damaged entry (truncated, garbled, another key's) is a miss, never an array,
-and is written again; a write that fails (disk full, permissions) only loses its entry. When
+Any number of one user's processes (DataLoader workers, Ray tasks, ``load_batch`` processes)
+may share one folder; a folder that another user could write is refused (see
+:mod:`audiodecode.cache._store`). A damaged entry (truncated, garbled, another key's) is a
+miss, never an array, and is written again; a write that fails (disk full, permissions) only loses its entry. When
 the folder passes ``max_size``, the least recently used entries are deleted until 90% of it
 is left (it may pass the bound by up to 1/16 of it per writing process between two checks).
 The key, the safety of concurrent writes and the eviction policy are described in
@@ -49,6 +50,7 @@ from typing import TYPE_CHECKING
 
 from .. import _load
 from .._api import NotReadByLibsndfile, decode, libsndfile_reads
+from ..errors import UnsafeCacheFolderError
 from ._store import (
     DEFAULT_MAX_SIZE,
     DecodeCache,
@@ -216,8 +218,8 @@ def info(directory: str | os.PathLike[str] | None = None) -> CacheInfo:
 def clear(directory: str | os.PathLike[str] | None = None) -> int:
     """Delete every entry (and leftover temporary file) of a cache folder; return the count.
 
-    Only files the cache names (``xx/*.npy`` and ``xx/.*.tmp``) are removed, so a folder
-    passed by mistake loses nothing else.
+    Only the cache's own files are removed (recognised by their name, owner and header), so
+    a folder passed by mistake loses nothing else.
 
     Examples
     --------
@@ -276,10 +278,12 @@ def _enable_from_environment() -> None:
         return
     try:
         store = DecodeCache(directory, max_size=os.environ.get(ENV_SIZE) or DEFAULT_MAX_SIZE)
-    except ValueError as exc:
+    except (ValueError, UnsafeCacheFolderError) as exc:
+        # A bad size, or a folder others could write: `import audiodecode` must still work.
         import warnings
 
-        warnings.warn(f"{ENV_SIZE}: {exc}; the decode cache stays off", RuntimeWarning,
+        variable = ENV_DIR if isinstance(exc, UnsafeCacheFolderError) else ENV_SIZE
+        warnings.warn(f"{variable}: {exc}; the decode cache stays off", RuntimeWarning,
                       stacklevel=2)
         return
     _use(store)

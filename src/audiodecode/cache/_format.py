@@ -6,6 +6,12 @@ order or, for the ``(channels, n)`` view a decode returns, Fortran order. After 
 comment that ``np.load`` skips repeats the dtype, order and shape and records the sampling
 rate (an int as written, a float as its hex) and the digest of the entry's key.
 
+The comment is also how the cache knows its own files: it starts with the marker
+``# audiodecode-cache <FORMAT>`` and ends with the digest that the entry's name spells, so
+:func:`is_cache_header` tells an entry (of any format version, so that old ones are still
+evicted) from a ``.npy`` file someone else put in the folder, which ``clear``, ``info`` and
+eviction leave alone. Every future format keeps that preamble, marker and final digest.
+
 :func:`parse_header` accepts a header only if it is byte for byte the one
 :func:`build_header` writes for the fields it finds and the digest it is given, so a
 truncated, garbled or foreign file is never read as an array. Entries hold float32 or
@@ -37,20 +43,29 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DTYPES", "FORMAT", "HEADER_BYTES", "READ_FLAGS", "WRITE_FLAGS", "build_header",
-           "parse_header", "read_exactly", "touch", "write_all"]
+__all__ = ["DIR_FLAGS", "DTYPES", "FORMAT", "HEADER_BYTES", "READ_FLAGS", "WRITE_FLAGS",
+           "build_header", "is_cache_header", "parse_header", "payload_bytes", "read_exactly",
+           "read_header", "touch", "write_all"]
 
 # Bumped whenever the key or the entry layout changes: old entries then simply miss.
 FORMAT = "1"
 # .npy v1.0 preamble (magic, version, header length) + header, padded so samples are aligned.
 HEADER_BYTES = 256
 _PREAMBLE = b"\x93NUMPY\x01\x00" + (HEADER_BYTES - 10).to_bytes(2, "little")
-_COMMENT = f" # audiodecode-cache {FORMAT} "
+_MARKER = " # audiodecode-cache "
+_COMMENT = f"{_MARKER}{FORMAT} "
 DTYPES: dict[str, np.dtype[Any]] = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
 
 _BINARY = getattr(os, "O_BINARY", 0)
-READ_FLAGS = os.O_RDONLY | _BINARY | getattr(os, "O_CLOEXEC", 0)
-WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows only
+# An entry's name is never followed if it is a symlink, and opening a FIFO put there returns
+# at once (the store then refuses it by fstat) instead of waiting for a writer for ever.
+READ_FLAGS = os.O_RDONLY | _BINARY | _CLOEXEC | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+# A new file under a fresh random name, or nothing: never one that exists, nor a symlink's target.
+WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY | _CLOEXEC | _NOFOLLOW
+# A folder of the cache, opened to work inside it, and never through a symlink.
+DIR_FLAGS = os.O_RDONLY | _CLOEXEC | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0)
 
 
 def build_header(
@@ -121,6 +136,51 @@ def parse_header(
     if expected != header:
         return None
     return shape, DTYPES[descr], fortran, stored_sr
+
+
+def payload_bytes(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
+    """How many bytes of samples follow the header, in Python integers (which cannot overflow),
+    so that a header's claim is checked against the file's size before anything is allocated.
+
+    Examples
+    --------
+    >>> payload_bytes((2**20, 2**20), np.dtype("<f4")) // 2**40  # TiB
+    4
+    """
+    count = 1
+    for n in shape:
+        count *= n
+    return count * dtype.itemsize
+
+
+def is_cache_header(header: bytes, digest: str) -> bool:
+    """Whether ``header`` starts an entry this cache wrote under the name ``digest`` spells,
+    in any format version (what ``clear``, ``info`` and eviction may count and delete).
+
+    Examples
+    --------
+    >>> header = build_header((8000,), "<f4", False, 16000, "ab" * 16)
+    >>> is_cache_header(header, "ab" * 16), is_cache_header(header, "cd" * 16)
+    (True, False)
+    >>> import io
+    >>> plain = io.BytesIO()
+    >>> np.save(plain, np.zeros(8000, "<f4"))  # a .npy file, but not one of ours
+    >>> is_cache_header(plain.getvalue()[:HEADER_BYTES], "ab" * 16)
+    False
+    """
+    if len(header) != HEADER_BYTES or not header.startswith(_PREAMBLE):
+        return False
+    text = header[len(_PREAMBLE):].decode("ascii", "replace")
+    at = text.find(_MARKER)
+    return at >= 0 and text[at + len(_MARKER):].split()[-1:] == [digest]
+
+
+def read_header(fd: int) -> bytes:
+    """The first :data:`HEADER_BYTES` of ``fd`` (fewer if the file is shorter)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, HEADER_BYTES, 0)
+    os.lseek(fd, 0, os.SEEK_SET)  # pragma: no cover - Windows
+    return os.read(fd, HEADER_BYTES)  # pragma: no cover
 
 
 def read_exactly(fd: int, array: np.ndarray, offset: int) -> bool:

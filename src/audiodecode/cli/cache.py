@@ -17,7 +17,9 @@ def add_parser(subparsers: Any) -> None:
         help="show or empty the decode cache (AUDIODECODE_CACHE_DIR)",
         description=(
             "Show the decode cache's folder, entries and size, or delete its entries. The "
-            "folder is --dir, else $AUDIODECODE_CACHE_DIR, else ~/.cache/audiodecode."
+            "folder is --dir, else $AUDIODECODE_CACHE_DIR, else ~/.cache/audiodecode. Only "
+            "files the cache wrote are counted or deleted; anything else in the folder is "
+            "left alone. A folder another user could write to is refused."
         ),
     )
     parser.add_argument("action", choices=("info", "clear"))
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from .. import cache
+    from ..cache._store import scan_folder
+    from ..errors import UnsafeCacheFolderError
 
     try:
         if args.action == "clear":
@@ -44,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
             del record["enabled"]  # always False here: this process decodes nothing
             text = (f"{details.directory}: {details.entries} entries, "
                     f"{_human(details.size)} of {_human(details.max_size)}")
-    except ValueError as exc:  # a bad AUDIODECODE_CACHE_SIZE
+    except (ValueError, UnsafeCacheFolderError) as exc:  # a bad size; a folder others can write
         print(f"audiodecode cache: error: {exc}", file=sys.stderr)
         return 2
+    others = scan_folder(details.directory, remove_tmp_after=None).others
+    if others:
+        text += f" ({others} other files or folders, not the cache's, left alone)"
     print(json.dumps(record) if args.json else text)
     return 0
 
