@@ -34,9 +34,10 @@ them after loading instead.
 Any number of one user's processes (DataLoader workers, Ray tasks, ``load_batch`` processes)
 may share one folder; a folder that another user could write is refused (see
 :mod:`audiodecode.cache._store`). A damaged entry (truncated, garbled, another key's) is a
-miss, never an array, and is written again; a write that fails (disk full, permissions) only loses its entry. When
-the folder passes ``max_size``, the least recently used entries are deleted until 90% of it
-is left (it may pass the bound by up to 1/16 of it per writing process between two checks).
+miss, never an array, and is written again; a write that fails (disk full, permissions) only
+loses its entry. When the folder passes ``max_size``, the least recently used entries are
+deleted until 90% of it is left (it may pass the bound by up to 1/16 of it per writing
+process between two checks).
 The key, the safety of concurrent writes and the eviction policy are described in
 :mod:`audiodecode.cache._store`, the file format and why it is plain ``.npy`` files in
 :mod:`audiodecode.cache._format`.
