@@ -222,6 +222,15 @@ def test_embedded_bytes(files):
     _same(value["array"], _load(files["flac"], sr=16000, mono=True))
 
 
+@pytest.mark.usefixtures("patched")
+def test_undecodable_bytes_are_named_by_the_example_path():
+    broken = {"bytes": b"RIFF\x10\x00\x00\x00WAVEjunk", "path": "bad.wav"}
+    ds = Dataset.from_dict({"audio": [broken]}, features=Features({"audio": Audio()}))
+    with pytest.raises(audiodecode.CorruptAudioError, match=r"^bad\.wav: ") as caught:
+        ds[0]["audio"]["array"]  # noqa: B018
+    assert caught.value.source == "bad.wav"
+
+
 @pytest.fixture
 def memory_url(files):
     fs = fsspec.filesystem("memory")

@@ -8,7 +8,8 @@ through audiodecode instead::
     audiodecode.compat.patch_datasets()
 
     from datasets import Audio, load_dataset
-    ds = load_dataset("audiofolder", data_dir="clips").cast_column("audio", Audio(sampling_rate=16000))
+    ds = load_dataset("audiofolder", data_dir="clips", split="train")
+    ds = ds.cast_column("audio", Audio(sampling_rate=16000))
     ds[0]["audio"]["array"]   # == audiodecode.load(path, sr=16000, mono=True)[0], byte for byte
 
 What the patch changes, on the ``datasets`` classes themselves (so every ``Audio`` feature,
@@ -120,7 +121,8 @@ def patch_datasets(verbose: bool = False) -> None:
     >>> from audiodecode.compat import patch_datasets, unpatch_datasets
     >>> patch_datasets()
     >>> from datasets import Audio, Dataset
-    >>> ds = Dataset.from_dict({"audio": ["clip.wav"]}).cast_column("audio", Audio(sampling_rate=16000))
+    >>> ds = Dataset.from_dict({"audio": ["clip.wav"]})
+    >>> ds = ds.cast_column("audio", Audio(sampling_rate=16000))
     >>> value = ds[0]["audio"]
     >>> value["array"].shape, value["sampling_rate"]
     ((16000,), 16000)

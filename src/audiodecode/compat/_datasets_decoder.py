@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._api import info, load
+from ..errors import AudioDecodeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -262,11 +263,18 @@ class AudioDecoder:
             msg = (f"{self._name()}: stream_index={self._stream_index}, but audiodecode decodes "
                    f"only the first audio stream, index {self.stream_index}")
             raise ValueError(msg)
-        y, _ = load(self._payload(), sr=self._sample_rate, mono=mono, dtype=np.float32)
+        payload = self._payload()
+        try:
+            y, _ = load(payload, sr=self._sample_rate, mono=mono, dtype=np.float32)
+        except AudioDecodeError as exc:
+            if isinstance(payload, str) or self._path is None:
+                raise
+            # bytes from a dataset: name the example's path rather than "<bytes>"
+            raise type(exc)(self._path, exc.reason, exc.backend) from exc
         return y
 
     def _name(self) -> str:
-        return self._path or (self.metadata.path if self._metadata else None) or "<bytes>"
+        return self._path or "<bytes>"
 
     def _rate(self) -> int:
         return self._sample_rate if self._sample_rate is not None else self.metadata.sample_rate
