@@ -25,7 +25,9 @@ made before or after, is patched):
   as they do torchcodec's, and ``cast_to_python_objects`` encodes them, as it does torchcodec's;
 - ``Audio`` pickles so that unpickling it patches the process it lands in: ``map(num_proc=N)``
   workers, whether forked (Linux before Python 3.14: they inherit the patch anyway),
-  started by ``spawn`` (macOS, Windows) or by ``forkserver`` (Linux from Python 3.14).
+  started by ``spawn`` (macOS, Windows) or by ``forkserver`` (Linux from Python 3.14). Since
+  ``datasets`` fingerprints what it pickles, a cast made under the patch has another fingerprint
+  than without it: cached ``map`` results of one are not reused by the other.
 
 How ``Audio(sampling_rate=..., num_channels=...)`` applies, for a value ``v``:
 
