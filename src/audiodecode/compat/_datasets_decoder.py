@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._api import info, load
+from .. import info, load
 from ..errors import AudioDecodeError
 
 if TYPE_CHECKING:
