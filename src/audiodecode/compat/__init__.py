@@ -99,6 +99,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _load
 from .._load import BACKEND_ENV, import_librosa, original
+from ._datasets import is_datasets_patched, patch_datasets, unpatch_datasets
 from ._routes import make_wrapper
 from ._state import ABSENT, STATE, Binding
 
@@ -116,10 +117,13 @@ __all__ = [
     "PATCH_ENV",
     "BackendComparison",
     "compare_backends",
+    "is_datasets_patched",
     "is_patched",
     "librosa_patched",
     "load_with_librosa",
+    "patch_datasets",
     "patch_librosa",
+    "unpatch_datasets",
     "unpatch_librosa",
 ]
 
