@@ -72,3 +72,74 @@ def test_stream_refuses_an_odd_rate_ratio_with_advice(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="simple fraction"):
         list(audiodecode.stream(path, block_length=4, frame_length=400, hop_length=160,
                                 sr=16000.3))
+
+
+# Non-finite samples: librosa (0.11 and 1.0) checks them in to_mono and in resample
+# (librosa.util.valid_audio), so load refuses them with mono=True or a target sr, and returns
+# them with mono=False, sr=None. librosa itself is the oracle.
+
+
+@pytest.fixture(scope="module")
+def nonfinite_wavs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("nonfinite")
+    rng = np.random.default_rng(7)
+    paths = {}
+    for name, bad in (("nan", np.nan), ("inf", np.inf), ("finite", 0.25)):
+        y = rng.uniform(-0.5, 0.5, (8000, 2)).astype(np.float32)
+        y[1000, 1] = bad
+        y[4000, 0] = -bad if name == "inf" else bad
+        paths[name] = folder / f"{name}.wav"
+        sf.write(paths[name], y, 8000, subtype="FLOAT")
+    return paths
+
+
+def _librosa_outcome(path: Path, **kwargs: object) -> object:
+    import librosa
+
+    try:
+        return librosa.load(path, **kwargs)
+    except librosa.util.exceptions.ParameterError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf"])
+@pytest.mark.parametrize(("mono", "sr"), [(True, None), (False, 4000), (True, 16000)])
+def test_nonfinite_samples_are_refused_where_librosa_refuses_them(nonfinite_wavs, kind, mono, sr):
+    path = nonfinite_wavs[kind]
+    expected = _librosa_outcome(path, mono=mono, sr=sr)
+    assert isinstance(expected, Exception)
+    assert "not finite" in str(expected)
+    with pytest.raises(audiodecode.NonFiniteAudioError, match=r"NaN or infinity") as caught:
+        audiodecode.load(path, mono=mono, sr=sr)
+    assert str(path) in str(caught.value)
+    assert isinstance(caught.value, audiodecode.CorruptAudioError)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "finite"])
+def test_nonfinite_samples_are_returned_where_librosa_returns_them(nonfinite_wavs, kind):
+    path = nonfinite_wavs[kind]
+    y, sr = audiodecode.load(path, mono=False, sr=None)
+    expected, expected_sr = _librosa_outcome(path, mono=False, sr=None)
+    assert sr == expected_sr == 8000
+    assert (y.dtype, y.shape) == (expected.dtype, expected.shape)
+    assert y.tobytes() == expected.tobytes()
+
+
+def test_finite_float_samples_are_librosas_bytes(nonfinite_wavs):
+    y, sr = audiodecode.load(nonfinite_wavs["finite"], sr=16000)
+    expected, expected_sr = _librosa_outcome(nonfinite_wavs["finite"], sr=16000)
+    assert sr == expected_sr
+    assert y.tobytes() == expected.tobytes()
+
+
+def test_a_patched_librosa_raises_librosas_own_error_for_nonfinite_samples(nonfinite_wavs):
+    import librosa
+
+    from audiodecode import compat
+
+    compat.patch_librosa(verbose=False)
+    try:
+        with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite"):
+            librosa.load(nonfinite_wavs["nan"])
+    finally:
+        compat.unpatch_librosa()

@@ -32,6 +32,7 @@ from .errors import (
     AudioTooLargeError,
     CorruptAudioError,
     DecodeTimeoutError,
+    NonFiniteAudioError,
     NotRegularFileError,
     UnsupportedFormatError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "AudioTooLargeError",
     "CorruptAudioError",
     "DecodeTimeoutError",
+    "NonFiniteAudioError",
     "NotRegularFileError",
     "UnsupportedFormatError",
     "__version__",

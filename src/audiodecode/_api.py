@@ -22,6 +22,7 @@ from ._pipeline import decode as _pipeline_decode
 from ._resample import SOXR_TYPES
 from ._source import AudioSource, open_source
 from .backends import check_backend, decode_with_fallback, open_reader
+from .errors import NonFiniteAudioError
 
 if TYPE_CHECKING:
     import os
@@ -108,14 +109,41 @@ def decode(
     ((8000,), 8000)
     """
 
-    def decode_all(reader: Reader) -> tuple[np.ndarray, float]:
+    def decode_all(reader: Reader) -> tuple[np.ndarray, float, Reader]:
         if libsndfile_only:
             _refuse_unless_libsndfile(reader, source.name)
         y = _pipeline_decode(reader, plan(reader, options))
-        return y, (reader.sample_rate if options.sr is None else options.sr)
+        return y, (reader.sample_rate if options.sr is None else options.sr), reader
 
     with open_source(path) as source:
-        return decode_with_fallback(source, options.backend, decode_all)
+        y, sr, reader = decode_with_fallback(source, options.backend, decode_all)
+    if (options.mono or options.sr is not None) and _may_be_nonfinite(reader):
+        _refuse_nonfinite(y, source.name, reader.name)
+    return y, sr
+
+
+def _may_be_nonfinite(reader: Reader) -> bool:
+    """Whether the decoder can produce NaN or infinity: float PCM, or any of FFmpeg's.
+
+    Integer PCM and FLAC cannot, and libsndfile's MP3, Vorbis and Opus decoders produce bounded
+    samples; checking those would cost a pass over every clip for nothing.
+    """
+    return reader.name == "pyav" or reader.codec.startswith(("pcm_f", "float"))
+
+
+def _refuse_nonfinite(y: np.ndarray, source_name: str, backend: str) -> None:
+    """Raise :class:`NonFiniteAudioError` where ``y`` holds NaN or infinity, as librosa's
+    ``to_mono`` and ``resample`` do (``librosa.util.valid_audio``)."""
+    # NaN and infinity survive a sum; a finite sum proves every sample finite. A sum that
+    # overflows (samples near float32's limit) is checked sample by sample.
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: the NaN is the answer
+        total = float(np.sum(y, dtype=np.float64))
+    if math.isfinite(total) or bool(np.isfinite(y).all()):
+        return
+    reason = ("the samples include NaN or infinity, which librosa refuses too "
+              "(ParameterError: Audio buffer is not finite everywhere); "
+              "load it with mono=False, sr=None to get them as they are")
+    raise NonFiniteAudioError(source_name, reason, backend)
 
 
 def stream(

@@ -13,6 +13,7 @@ __all__ = [
     "AudioTooLargeError",
     "CorruptAudioError",
     "DecodeTimeoutError",
+    "NonFiniteAudioError",
     "NotRegularFileError",
     "UnsafeCacheFolderError",
     "UnsupportedFormatError",
@@ -59,6 +60,16 @@ class UnsupportedFormatError(AudioDecodeError):
 
 class CorruptAudioError(AudioDecodeError):
     """The header or the coded stream is damaged or truncated."""
+
+
+class NonFiniteAudioError(CorruptAudioError):
+    """The samples include NaN or infinity, where ``librosa.load`` refuses them.
+
+    librosa checks the samples (``librosa.util.valid_audio``: "Audio buffer is not finite
+    everywhere") in ``to_mono`` and ``resample``, so ``load`` refuses them with ``mono=True`` or
+    a target ``sr``, and returns them with ``mono=False, sr=None``, as librosa does. Only
+    floating-point files (float WAV/AIFF/CAF) and FFmpeg's decoders can produce them.
+    """
 
 
 class AudioTooLargeError(AudioDecodeError):
