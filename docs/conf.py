@@ -41,6 +41,7 @@ myst_heading_anchors = 3
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_typehints = "none"  # numpydoc's Parameters section carries the types
+autodoc_preserve_defaults = True  # np.float32 as written, not <class ...>
 autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -55,6 +56,7 @@ autodoc_mock_imports = [
 html_theme = "pydata_sphinx_theme"
 html_title = f"audiodecode {release}"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_show_sourcelink = False
 html_theme_options = {
     "github_url": "https://github.com/audiodecode/audiodecode",
