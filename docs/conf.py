@@ -67,3 +67,5 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_context = {"default_mode": "light"}
+# Pages without sub-pages: no empty "Section Navigation" column beside them.
+html_sidebars = {page: [] for page in ("index", "install", "benchmarks", "development", "changelog")}
