@@ -1,4 +1,4 @@
-"""Ray Data integration: decode a whole dataset of audio files across a Ray cluster.
+"""Ray Data integration: decode a whole dataset of audio files across a Ray cluster::
 
     import ray
     from audiodecode.ray import read_audio

@@ -1,4 +1,4 @@
-"""PyTorch integration: a ``Dataset`` of audio files and a collate function that pads them.
+"""PyTorch integration: a ``Dataset`` of audio files and a collate function that pads them::
 
     from torch.utils.data import DataLoader
     from audiodecode.torch import AudioDataset, collate_audio

@@ -22,34 +22,32 @@ Which calls audiodecode answers
 A patched function hands a call to audiodecode only where audiodecode gives librosa's answer;
 everything else goes to the original librosa function, unchanged:
 
-=====================================================  ===========================================
-call                                                    answered by
-=====================================================  ===========================================
-``load`` with ``dtype`` float32/float64 and a           audiodecode
-``res_type`` ``librosa.resample`` knows
-``load`` with any other ``dtype`` (int16, float16...)   librosa
-``load`` with an unknown ``res_type``                   librosa (and its ``ParameterError``)
-``load`` of an ``audioread`` object (librosa 0.11)      librosa
-``load``, ``get_duration``, ``get_samplerate`` of a     librosa (0.11 reads it with audioread,
-path libsndfile cannot read, on librosa < 1.0           and warns that it does)
-``load``/``stream`` with a negative ``offset``,         librosa (0.11 seeks before the start
-on librosa < 1.0                                        and fails; 1.0 counts from the end)
-``stream`` with ``duration=0`` on librosa < 1.0         librosa (0.11 reads it as "to the end")
-``get_duration(path=...)``, ``get_samplerate(path)``    audiodecode (the header, no decoding)
-``get_duration(y=...)`` / ``get_duration(S=...)``       librosa (arithmetic: nothing to decode)
-``stream`` with a non-soxr ``res_type``, a              librosa (its ``ParameterError``)
-non-positive length, or (on an open ``SoundFile``)
-a block step that is fractional at the file's rate
-``stream`` without ``sr=`` on librosa 1.0               librosa (its decorator warns that the
-                                                        default changes in 1.1)
-a parameter audiodecode does not know, given a          librosa
-value other than its default (a future librosa's)
-arguments that do not fit the signature                 librosa (its ``TypeError``)
-anything audiodecode fails on (a missing file, a        librosa, from the start: same result or
-damaged one, an ``offset`` past the end...)             same exception as without the patch
-=====================================================  ===========================================
+* ``load`` with ``dtype`` float32/float64 and a ``res_type`` ``librosa.resample`` knows:
+  audiodecode.
+* ``load`` with any other ``dtype`` (int16, float16...): librosa.
+* ``load`` with an unknown ``res_type``: librosa (and its ``ParameterError``).
+* ``load`` of an ``audioread`` object (librosa 0.11): librosa.
+* ``load``, ``get_duration``, ``get_samplerate`` of a path libsndfile cannot read, on
+  librosa < 1.0: librosa (0.11 reads it with audioread, and warns that it does).
+* ``load``/``stream`` with a negative ``offset``, on librosa < 1.0: librosa (0.11 seeks
+  before the start and fails; 1.0 counts from the end).
+* ``stream`` with ``duration=0`` on librosa < 1.0: librosa (0.11 reads it as "to the end").
+* ``get_duration(path=...)``, ``get_samplerate(path)``: audiodecode (the header, no
+  decoding).
+* ``get_duration(y=...)`` / ``get_duration(S=...)``: librosa (arithmetic: nothing to
+  decode).
+* ``stream`` with a non-soxr ``res_type``, a non-positive length, or (on an open
+  ``SoundFile``) a block step that is fractional at the file's rate: librosa (its
+  ``ParameterError``).
+* ``stream`` without ``sr=`` on librosa 1.0: librosa (its decorator warns that the default
+  changes in 1.1).
+* a parameter audiodecode does not know, given a value other than its default (a future
+  librosa's): librosa.
+* arguments that do not fit the signature: librosa (its ``TypeError``).
+* anything audiodecode fails on (a missing file, a damaged one, an ``offset`` past the
+  end...): librosa, from the start: same result or same exception as without the patch.
 
-The last row makes errors librosa's own: code that catches ``soundfile.LibsndfileError`` or
+The last case makes errors librosa's own: code that catches ``soundfile.LibsndfileError`` or
 ``librosa.util.exceptions.ParameterError`` keeps working. (A file descriptor or an open
 ``soundfile.SoundFile`` has been consumed by then, so for those audiodecode's exception
 propagates instead.) The ``audiodecode.compat`` logger says at DEBUG level which calls fell
