@@ -140,10 +140,11 @@ def example_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _corpus.write(folder / "audiobook.mp3", "mp3", sample_rate=44100, channels=1, seconds=10)
     # a RIFF header with nothing behind it: what a cut download or a mislabelled file looks like
     (folder / "not-audio.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" + bytes(200))
-    (folder / "data").mkdir()
-    for index in range(3):
-        _corpus.write(folder / "data" / f"clip_{index}.wav", "wav_pcm16", sample_rate=16000,
-                      channels=1, seconds=1.5, seed=index)
+    for sub in ("data", "clips"):
+        (folder / sub).mkdir()
+        for index in range(3):
+            _corpus.write(folder / sub / f"clip_{index}.wav", "wav_pcm16", sample_rate=16000,
+                          channels=1, seconds=1.5, seed=index)
     return folder
 
 
@@ -166,8 +167,9 @@ def example_dir(
         yield work
     finally:
         compat = sys.modules.get("audiodecode.compat")
-        if compat is not None and compat.is_patched():
+        if compat is not None:
             compat.unpatch_librosa()
+            compat.unpatch_datasets()
         cache = sys.modules.get("audiodecode.cache")
         if cache is not None:
             cache.disable()
