@@ -102,6 +102,7 @@ from .._librosa import import_librosa, original
 from .._rollback import BACKEND_ENV
 from ._routes import make_wrapper
 from ._state import ABSENT, STATE, Binding
+from ._torchaudio import is_torchaudio_patched, patch_torchaudio, unpatch_torchaudio
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -118,10 +119,13 @@ __all__ = [
     "BackendComparison",
     "compare_backends",
     "is_patched",
+    "is_torchaudio_patched",
     "librosa_patched",
     "load_with_librosa",
     "patch_librosa",
+    "patch_torchaudio",
     "unpatch_librosa",
+    "unpatch_torchaudio",
 ]
 
 #: The librosa functions :func:`patch_librosa` replaces.
