@@ -286,7 +286,10 @@ def _fast_reader(uri: Any) -> str | None:
             head = file.read(64)
     except OSError:
         return None  # the pipeline raises the OS's error with its own words
-    return {"wav": "wav", "flac": "sndfile"}.get(sniff(head))
+    kind = sniff(head)
+    if kind == "wav" and head[12:16] == b"fmt " and head[34:36] == b"\x18\x00":
+        return "sndfile"  # 24-bit: libsndfile unpacks it faster than the numpy reader
+    return {"wav": "wav", "flac": "sndfile"}.get(kind)
 
 
 # -- info ------------------------------------------------------------------------------------
@@ -346,10 +349,22 @@ def info(
                                      _bit_depth(file.subtype),
                                      "FLAC" if file.format == "FLAC" else
                                      _SUBTYPE_TO_ENCODING.get(file.subtype, "UNKNOWN"))
-        with open_reader(source, "pyav", decoding=False) as reader:
-            stream = reader._stream  # type: ignore[attr-defined]  # noqa: SLF001
-            # torchaudio's StreamReader: AVStream.nb_frames, else a decode of everything
-            num_frames = int(stream.frames or 0) or reader.count_frames()
+        # A PCM WAV's figures are in its header: FFmpeg's come from decoding it all (torchaudio
+        # 2.8 did), which for PCM gives the header's count.
+        name = "wav" if backend is None and sniff(source.head()) == "wav" else "pyav"
+        try:
+            reader = open_reader(source, name, decoding=False)
+        except AudioDecodeError:
+            if name == "pyav":
+                raise
+            name, reader = "pyav", open_reader(source, "pyav", decoding=False)
+        with reader:
+            if name == "wav":
+                num_frames = int(reader.frames)
+            else:
+                stream = reader._stream  # type: ignore[attr-defined]  # noqa: SLF001
+                # torchaudio's StreamReader: AVStream.nb_frames, else a decode of everything
+                num_frames = int(stream.frames or 0) or reader.count_frames()
             codec = str(reader.codec).upper()
             bits = reader.bits_per_sample or 0
             match = re.search(r"PCM_\w(\d+)\w*", codec)
