@@ -21,9 +21,10 @@ The signatures, defaults and results are torchaudio 2.8's:
 * ``backend=None`` gives FFmpeg's answer too, because that is what torchaudio users got:
   torchaudio 2.8 picks its FFmpeg backend first whenever FFmpeg's libraries are installed,
   and torchaudio >= 2.9 decodes everything through torchcodec, i.e. FFmpeg. Where a faster
-  reader provably returns the same samples (integer and float PCM WAV through the numpy
-  reader, FLAC through libsndfile: exact integers scaled by a power of two either way) it is
-  used instead; lossy codecs always go to FFmpeg, whose decoders differ from libsndfile's.
+  reader provably returns the same samples (PCM WAV through the numpy reader, 24-bit WAV and
+  FLAC through libsndfile: exact integers scaled by a power of two either way, and the same
+  bytes in ``benchmarks/torchaudio_parity.py``) it is used instead, for normalized loads;
+  lossy codecs always go to FFmpeg, whose decoders differ from libsndfile's.
 
 Decoding runs audiodecode's one pipeline (:func:`audiodecode._api.decode_frames`); ``uri``
 may be a path, an ``os.PathLike``, a binary file object or a URL (fsspec). ``format`` is
