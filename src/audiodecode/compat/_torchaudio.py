@@ -88,6 +88,7 @@ def patch_torchaudio(verbose: bool = False) -> None:
     Examples
     --------
     >>> import sys, types
+    >>> real = sys.modules.get("torchaudio")
     >>> sys.modules["torchaudio"] = types.SimpleNamespace(load=print)  # a stand-in
     >>> patch_torchaudio()
     >>> sys.modules["torchaudio"].load.__module__
@@ -95,7 +96,7 @@ def patch_torchaudio(verbose: bool = False) -> None:
     >>> unpatch_torchaudio()
     >>> sys.modules["torchaudio"].load is print
     True
-    >>> del sys.modules["torchaudio"]
+    >>> _ = sys.modules.pop("torchaudio") if real is None else sys.modules.update(torchaudio=real)
     """
     torchaudio = _import_torchaudio()
     with _lock:
