@@ -26,7 +26,7 @@ MODULES = _package_modules()
 
 # Integrations whose examples need their optional extra: without it there is nothing to run
 # (the integration's own tests say whether it works).
-EXTRAS = {"audiodecode.torch": "torch", "audiodecode.ray": "ray"}
+EXTRAS = {"audiodecode.torch": "torch", "audiodecode.torchaudio": "torch", "audiodecode.ray": "ray"}
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -451,3 +451,75 @@ def get_samplerate(path: AudioSource) -> float:
     return info(path).sample_rate
 
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def decode_frames(
+    path: AudioSource,
+    *,
+    start_frame: int,
+    n_frames: int = -1,
+    dtype: DTypeLike = np.float32,
+    backend: str | None = None,
+    choose_dtype: Callable[[Reader], DTypeLike] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Decode native frames ``start_frame`` to ``start_frame + n_frames``, at the file's rate.
+
+    The frame-addressed entry to the pipeline (``audiodecode.torchaudio``'s ``frame_offset``
+    and ``num_frames``): no downmix, no resampling, no duration limit, and ``dtype`` may be the
+    reader's own integer type (``int16``/``int32`` through libsndfile, the decoder's sample
+    type through FFmpeg), read unscaled.
+
+    Parameters
+    ----------
+    path : str, os.PathLike, bytes, binary file-like
+        As in :func:`load`.
+    start_frame : int >= 0
+        First frame; at or past the end gives no frames.
+    n_frames : int
+        Frames to read at most; ``-1`` reads to the end.
+    dtype : numpy dtype
+        Type of the samples; an integer type needs ``backend="sndfile"`` (``int16``,
+        ``int32``) or ``backend="pyav"`` (the decoder's own type).
+    backend : {"wav", "sndfile", "pyav"} or None
+        As in :func:`load`.
+    choose_dtype : callable or None
+        Called with the open reader, returns the dtype (overrides ``dtype``); it may raise to
+        refuse the file.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n, channels)]
+        C-contiguous, one row per frame.
+    sr : int
+        The file's rate.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf
+    >>> sf.write("ramp.wav", np.arange(100, dtype="int16"), 8000, subtype="PCM_16")
+    >>> y, sr = decode_frames("ramp.wav", start_frame=10, n_frames=3, dtype="int16",
+    ...                       backend="sndfile")
+    >>> y.ravel().tolist(), y.shape, sr
+    ([10, 11, 12], (3, 1), 8000)
+    """
+    # The pipeline's array sink, by its own module's name: this module's names change.
+    from ._pipeline import decode as pipeline_decode
+
+    check_backend(backend)
+
+    def decode_span(reader: Reader) -> tuple[np.ndarray, int]:
+        kind = np.dtype(dtype if choose_dtype is None else choose_dtype(reader))
+        if kind.kind != "f" and reader.name == "wav":
+            # The numpy WAV reader converts to float only; libsndfile and FFmpeg read integers.
+            msg = f"dtype={kind} needs backend='sndfile' or 'pyav', not {reader.name!r}"
+            raise TypeError(msg)
+        options = LoadOptions(None, False, 0.0, None, kind, "soxr_hq", backend, math.inf)
+        start = min(start_frame, reader.frames) if reader.frames_exact else start_frame
+        y = pipeline_decode(reader, plan(reader, options, span=(start, n_frames)))
+        frames = y.reshape(-1, 1) if y.ndim == 1 else y.T  # (n, channels), C-contiguous
+        return frames, int(reader.sample_rate)
+
+    with open_source(path) as source:
+        return decode_with_fallback(source, backend, decode_span)

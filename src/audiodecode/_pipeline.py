@@ -112,8 +112,13 @@ def plan(
     *,
     seek_at_zero: bool = False,
     read_sizes: tuple[int, int] | None = None,
+    span: tuple[int, int] | None = None,
 ) -> Plan:
     """Resolve checked ``options`` against the stream's rate, channels and length.
+
+    ``span``, ``(start_frame, n_frames)`` in native frames (``n_frames == -1``: to the end),
+    replaces ``options.offset``/``duration`` for callers that address frames, not seconds
+    (``audiodecode.torchaudio``); the reader stops at the end if the span runs past it.
 
     Raises :class:`AudioTooLargeError` when the part to read is known to last longer than
     ``options.max_duration`` seconds; a stream whose length is only claimed raises it while
@@ -122,10 +127,12 @@ def plan(
     sr, mono, offset, duration, dtype, res_type, _, _ = options
     max_duration = options.resolved_max_duration()
     frames = reader.frames
-    if not reader.frames_exact and (offset < 0 or offset * reader.sample_rate >= frames):
+    if span is None and not reader.frames_exact and (
+        offset < 0 or offset * reader.sample_rate >= frames
+    ):
         # The length is only an estimate and the offset depends on it: count exactly.
         frames = reader.count_frames()
-    start, n_frames = resolve_span(
+    start, n_frames = span if span is not None else resolve_span(
         offset, duration, reader.sample_rate, frames, seek_at_zero=seek_at_zero
     )
     position = start if start is not None else reader.tell()

@@ -50,11 +50,16 @@ def copy_frame(
     """
     dtype, planar = layout
     planes: Any = frame.planes  # buffer-protocol objects that numpy's stubs do not list
+    convert = _copy if dst.dtype == dtype else to_float  # the decoder's own type: unscaled
     if planar:
         for channel, plane in enumerate(planes):
             src = np.frombuffer(plane, dtype, count=off + n)[off:]
-            to_float(src, dst[:, channel])
+            convert(src, dst[:, channel])
     else:
         channels = dst.shape[1]
         src = np.frombuffer(planes[0], dtype, count=(off + n) * channels)[off * channels :]
-        to_float(src.reshape(n, channels), dst)
+        convert(src.reshape(n, channels), dst)
+
+
+def _copy(samples: np.ndarray, out: np.ndarray) -> None:
+    np.copyto(out, samples)

@@ -21,7 +21,7 @@ the target is behind.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -80,6 +80,8 @@ class PyAVReader(Reader):
         self._count: int | None = None  # exact length, once known
         self._closed = False
         self.channels = 0  # set from the first decoded frame
+        # The numpy type of the first frame's samples, as the decoder makes them.
+        self.native_dtype: np.dtype[Any] = np.dtype(np.float32)
         # timestamps <-> sample indices, while they may place a frame after container.seek
         self._clock: SampleClock | None = None  # (see _setup_seeking)
         self._seek_check = False  # raise _Restart on a pts mismatch while placing a seek
@@ -147,6 +149,9 @@ class PyAVReader(Reader):
         # header's rate, parametric stereo turns mono into stereo.
         first = self._pull()
         if first is not None:
+            layout = SAMPLE_FORMATS.get(first.format.name)
+            if layout is not None:
+                self.native_dtype = layout[0]
             self.sample_rate = int(first.sample_rate)
             self.channels = int(first.layout.nb_channels)
             self._pending, self._pending_off = first, 0
@@ -249,8 +254,10 @@ class PyAVReader(Reader):
         if out.ndim != 2 or out.shape[1] != self.channels or not out.flags.c_contiguous:
             msg = f"out must be a C-contiguous (k, {self.channels}) array, got {out.shape}"
             raise ValueError(msg)
-        if out.dtype not in (np.float32, np.float64):
-            msg = f"out must be float32 or float64, got {out.dtype}"
+        if out.dtype not in (np.float32, np.float64) and out.dtype != self.native_dtype:
+            # The decoder's own integer type is read unscaled (``audiodecode.torchaudio``'s
+            # ``normalize=False``, as torchaudio 2.8's FFmpeg backend returns it).
+            msg = f"out must be float32, float64 or {self.native_dtype}, got {out.dtype}"
             raise TypeError(msg)
         want = out.shape[0]
         written = 0

@@ -53,6 +53,10 @@ _CODECS = {
 _READ_FUNCTIONS = {
     "float32": (_snd.sf_readf_float, "float *"),
     "float64": (_snd.sf_readf_double, "double *"),
+    # Integer reads (``audiodecode.torchaudio``'s ``normalize=False``): what ``SoundFile.read``
+    # calls for ``dtype="int16"``/``"int32"``.
+    "int16": (_snd.sf_readf_short, "short *"),
+    "int32": (_snd.sf_readf_int, "int *"),
 }
 
 # libsndfile reports SF_COUNT_MAX (2**63 - 1) frames when a stream does not say its length.

@@ -100,6 +100,7 @@ from .._load import BACKEND_ENV, import_librosa, original
 from ._datasets import is_datasets_patched, patch_datasets, unpatch_datasets
 from ._routes import make_wrapper
 from ._state import ABSENT, STATE, Binding
+from ._torchaudio import is_torchaudio_patched, patch_torchaudio, unpatch_torchaudio
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -117,12 +118,15 @@ __all__ = [
     "compare_backends",
     "is_datasets_patched",
     "is_patched",
+    "is_torchaudio_patched",
     "librosa_patched",
     "load_with_librosa",
     "patch_datasets",
     "patch_librosa",
+    "patch_torchaudio",
     "unpatch_datasets",
     "unpatch_librosa",
+    "unpatch_torchaudio",
 ]
 
 #: The librosa functions :func:`patch_librosa` replaces.
