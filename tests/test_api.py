@@ -15,7 +15,7 @@ from audiodecode._api import native_block_step
 STREAMING_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide" / "streaming.md"
 
 
-def _readme_stream_example() -> str:
+def _streaming_example() -> str:
     """The streaming guide's first example (the README shows the same one)."""
     match = re.search(r"```python\n(.*?)```", STREAMING_GUIDE.read_text(), re.DOTALL)
     assert match is not None
@@ -23,17 +23,17 @@ def _readme_stream_example() -> str:
 
 
 @pytest.mark.parametrize("sample_rate", [22050, 44100, 48000, 24000, 8000])
-def test_readme_stream_example_runs_at_common_rates(tmp_path: Path, sample_rate: int) -> None:
+def test_the_streaming_example_runs_at_common_rates(tmp_path: Path, sample_rate: int) -> None:
     path = tmp_path / "audiobook.mp3"
     noise = np.random.default_rng(0).uniform(-0.3, 0.3, (sample_rate * 6, 2))
     sf.write(path, noise, sample_rate, format="MP3")
-    code = _readme_stream_example().replace('"audiobook.mp3"', repr(str(path)))
+    code = _streaming_example().replace('"audiobook.mp3"', repr(str(path)))
     namespace: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
-    spectrogram = namespace["S"]
-    assert isinstance(spectrogram, np.ndarray)
-    assert spectrogram.shape[0] == 201  # n_fft=400 bins
-    assert np.any(spectrogram > 0)
+    exec(compile(code, "streaming.md", "exec"), namespace)  # noqa: S102 - the guide's own code
+    spectrum = namespace["spectrum"]  # the last block's frames
+    assert isinstance(spectrum, np.ndarray)
+    assert spectrum.shape[1] == 201  # 400-sample frames: 201 bins
+    assert np.any(spectrum > 0)
 
 
 @pytest.mark.parametrize(
