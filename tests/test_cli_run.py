@@ -43,6 +43,7 @@ SCRIPT = """
             "file": __file__,
             "path0": sys.path[0],
             "patched": audiodecode.compat.is_patched(),
+            "datasets_patched": audiodecode.compat.is_datasets_patched(),
             "shape": list(y.shape),
             "sr": sr,
             "same_as_librosa": bool(np.array_equal(y, reference)),
@@ -66,8 +67,9 @@ def script(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(command: list[str], cwd: Path, **switches: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIODECODE_")}
+    env.update(switches)
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180,
                           check=False)
 
@@ -81,13 +83,17 @@ def test_script_runs_patched_with_its_arguments(script, launcher):
     clip = str(script.with_name("clip.wav"))
     result = run([*launcher, str(script), clip, "--flag", "-v", "value"], cwd=script.parent)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # quiet unless asked (-v before SCRIPT)
+    # One line says what was patched (-v before SCRIPT says more); torchaudio is not a test
+    # dependency, so its line says so.
+    assert result.stderr == ("audiodecode run: librosa and datasets decode through audiodecode "
+                             "(torchaudio: not installed)\n")
     assert facts(result) == {
         "argv": [clip, "--flag", "-v", "value"],  # options after SCRIPT are the script's
         "name": "__main__",
         "file": str(script),
         "path0": str(script.parent),
         "patched": True,
+        "datasets_patched": True,
         "shape": [16000],
         "sr": 16000,
         "same_as_librosa": True,
@@ -98,8 +104,19 @@ def test_script_sees_what_python_gives_it(script):
     clip = str(script.with_name("clip.wav"))
     direct = run([sys.executable, str(script), clip, "x"], cwd=script.parent)
     wrapped = run([*LAUNCHERS["console-script"], str(script), clip, "x"], cwd=script.parent)
-    expected = {**facts(direct), "patched": True}
+    expected = {**facts(direct), "patched": True, "datasets_patched": True}
     assert facts(wrapped) == expected
+
+
+def test_a_switch_at_zero_leaves_its_library_alone(script):
+    clip = str(script.with_name("clip.wav"))
+    result = run([*LAUNCHERS["console-script"], str(script), clip], cwd=script.parent,
+                 AUDIODECODE_PATCH_DATASETS="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ("audiodecode run: librosa decodes through audiodecode "
+                             "(torchaudio: not installed; datasets: switched off)\n")
+    assert facts(result)["patched"] is True
+    assert facts(result)["datasets_patched"] is False
 
 
 def test_verbose_says_what_was_patched(script):
@@ -123,7 +140,9 @@ def test_exception_traceback_is_the_scripts_own(script):
     wrapped = run([*LAUNCHERS["console-script"], str(script), clip, "--raise"],
                   cwd=script.parent)
     assert direct.returncode == wrapped.returncode == 1
-    assert wrapped.stderr == direct.stderr  # same frames, same lines, nothing of ours
+    said, _, traceback = wrapped.stderr.partition("\n")
+    assert said.startswith("audiodecode run: librosa")
+    assert traceback == direct.stderr  # same frames, same lines, nothing of ours
     assert "ValueError: the script failed on purpose" in wrapped.stderr
     assert "decode_everything" in wrapped.stderr
     assert "runpy" not in wrapped.stderr

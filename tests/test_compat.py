@@ -575,7 +575,8 @@ def test_load_with_librosa_skips_the_patch(files, spy):
 
 def run_python(code, env=None, **kwargs):
     full_env = {**os.environ, **(env or {})}
-    for name in (compat.PATCH_ENV, compat.BACKEND_ENV):
+    switches = [compat.patch_switch(library) for library in compat.LIBRARIES]
+    for name in (*switches, compat.BACKEND_ENV):
         if env is None or name not in env:
             full_env.pop(name, None)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
@@ -595,6 +596,16 @@ def test_patch_env_patches_librosa_on_import():
         "end of audiodecode/__init__.py?"
     )
     assert result.stderr == ""  # quiet: nothing for a service's logs to trip on
+
+
+def test_the_datasets_switch_patches_datasets_alone_on_import():
+    code = """
+        import audiodecode
+        print(audiodecode.compat.is_datasets_patched(), audiodecode.compat.is_patched())
+    """
+    result = run_python(code, env={compat.patch_switch("datasets"): "1"})
+    assert result.stdout.split() == ["True", "False"]
+    assert result.stderr == ""
 
 
 def test_without_the_patch_env_importing_audiodecode_leaves_librosa_alone():

@@ -87,8 +87,10 @@ if _os.environ.get("AUDIODECODE_CACHE_DIR"):
     from .cache import _enable_from_environment
 
     _enable_from_environment()
-# AUDIODECODE_PATCH_LIBROSA=1 patches librosa (audiodecode.compat).
-if _os.environ.get("AUDIODECODE_PATCH_LIBROSA") == "1":
-    from .compat import patch_librosa as _patch_librosa
+# AUDIODECODE_PATCH_LIBROSA=1 (or _TORCHAUDIO, _DATASETS) patches that library
+# (audiodecode.compat.patch_from_environment).
+if any(_os.environ.get(f"AUDIODECODE_PATCH_{_name}", "").strip() == "1"
+       for _name in ("LIBROSA", "TORCHAUDIO", "DATASETS")):
+    from .compat import patch_from_environment as _patch_from_environment
 
-    _patch_librosa(verbose=False)
+    _patch_from_environment()

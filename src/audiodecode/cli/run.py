@@ -1,9 +1,12 @@
-"""``audiodecode run script.py [args...]``: run an unmodified program with librosa patched.
+"""``audiodecode run script.py [args...]``: run an unmodified program with librosa,
+torchaudio and Hugging Face datasets patched, wherever each is installed.
 
 As ``coverage run`` does, the program runs in this interpreter as ``__main__``, with its own
 ``sys.argv`` and ``sys.path[0]``; its exit code and its traceback are the ones it would give if
 run with ``python`` directly. ``audiodecode run -m package.module [args...]`` runs a module, as
-``python -m`` does. librosa stays patched until the process exits.
+``python -m`` does. The patches stay until the process exits. One line on stderr says what
+was patched; ``AUDIODECODE_PATCH_<NAME>=0`` leaves a library alone
+(:func:`audiodecode.compat.patch_installed`).
 
 One difference: ``sys.argv[0]`` is the script's absolute path (as ``__file__`` is, for
 ``python`` too), where ``python`` keeps it as typed; ``runpy`` sets both from one value.
@@ -24,10 +27,13 @@ def add_parser(subparsers: Any) -> None:
     """Register ``audiodecode run``."""
     parser = subparsers.add_parser(
         "run",
-        help="run a Python script or module with librosa.load decoding through audiodecode",
+        help="run a Python script or module with librosa, torchaudio and datasets decoding "
+             "through audiodecode",
         description=(
-            "Run a Python program unchanged, with librosa.load, get_duration, get_samplerate "
-            "and stream patched to decode with audiodecode (the same arrays, faster). "
+            "Run a Python program unchanged, with librosa (load, get_duration, get_samplerate, "
+            "stream), torchaudio (load, info, save) and Hugging Face datasets (Audio) decoding "
+            "through audiodecode, wherever each is installed; one line on stderr says which. "
+            "AUDIODECODE_PATCH_LIBROSA=0 (or _TORCHAUDIO, _DATASETS) leaves one alone. "
             "Everything after SCRIPT is passed to the program."
         ),
         usage="audiodecode run [-h] [-v] [-m] SCRIPT [ARGS ...]",
@@ -37,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
         help="SCRIPT is a module name, run as 'python -m' runs it",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="say on stderr what was patched"
+        "-v", "--verbose", action="store_true",
+        help="say on stderr what each patch replaced"
     )
     parser.add_argument("target", metavar="SCRIPT", help="path of the script (or, with -m, module)")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
@@ -46,18 +53,16 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Patch librosa, then run the program; returns its exit code (``SystemExit`` passes)."""
-    from ..compat import patch_librosa
+    """Patch what is installed, then run the program; returns its exit code (``SystemExit``
+    passes)."""
+    from ..compat import patch_installed
 
     if not args.as_module and not os.path.exists(args.target):
         print(f"audiodecode run: can't open file {os.path.abspath(args.target)!r}: "
               "[Errno 2] No such file or directory", file=sys.stderr)
         return 2  # what python itself returns for a missing script
-    try:
-        patch_librosa(verbose=args.verbose)
-    except ImportError as exc:
-        print(f"audiodecode run: {exc}", file=sys.stderr)
-        return 1
+    outcome = patch_installed(verbose=args.verbose)
+    print(f"audiodecode run: {_summary(outcome)}", file=sys.stderr)
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     # python puts the script's folder (for -m: the current folder) first on sys.path; that
     # entry is now the audiodecode launcher's, so it is replaced, not added to. Under -P
@@ -79,6 +84,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
     return 0
+
+
+def _summary(outcome: dict[str, str]) -> str:
+    """One line: which libraries decode through audiodecode, and why the others do not."""
+    patched = [name for name, what in outcome.items() if what == "patched"]
+    others = [f"{name}: {what}" for name, what in outcome.items() if what != "patched"]
+    verb = "decodes" if len(patched) == 1 else "decode"
+    said = (f"{' and '.join(patched)} {verb} through audiodecode" if patched
+            else "nothing patched")
+    return f"{said} ({'; '.join(others)})" if others else said
 
 
 def _run_target(target: str, *, as_module: bool) -> None:

@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import sys
 import threading
 import types
@@ -112,6 +113,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKEND_ENV",
+    "LIBRARIES",
     "PATCHED_FUNCTIONS",
     "PATCH_ENV",
     "BackendComparison",
@@ -122,7 +124,10 @@ __all__ = [
     "librosa_patched",
     "load_with_librosa",
     "patch_datasets",
+    "patch_from_environment",
+    "patch_installed",
     "patch_librosa",
+    "patch_switch",
     "patch_torchaudio",
     "unpatch_datasets",
     "unpatch_librosa",
@@ -131,6 +136,11 @@ __all__ = [
 
 #: The librosa functions :func:`patch_librosa` replaces.
 PATCHED_FUNCTIONS = ("load", "get_duration", "get_samplerate", "stream")
+
+#: The libraries audiodecode can stand in for, in the order :func:`patch_installed` patches
+#: them. ``AUDIODECODE_PATCH_<NAME>=1`` (:func:`patch_switch`) patches one when audiodecode is
+#: imported; ``=0`` keeps ``audiodecode run`` from patching it.
+LIBRARIES = ("librosa", "torchaudio", "datasets")
 
 #: ``AUDIODECODE_PATCH_LIBROSA=1`` patches librosa when audiodecode is imported.
 #: (``BACKEND_ENV``, ``AUDIODECODE_BACKEND=librosa``, is the rollback switch: ``audiodecode._load``.)
@@ -352,6 +362,92 @@ def _patch_message(bindings: list[Binding]) -> str:
         f"audiodecode: librosa {STATE.librosa_version}'s {functions} {effect}. "
         "Undo with audiodecode.compat.unpatch_librosa()."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# every library at once: audiodecode run, and the switches read at import
+
+
+def patch_switch(library: str) -> str:
+    """The environment variable that switches the patch of ``library`` on (``1``) or off
+    (``0``).
+
+    Examples
+    --------
+    >>> patch_switch("torchaudio")
+    'AUDIODECODE_PATCH_TORCHAUDIO'
+    """
+    return f"AUDIODECODE_PATCH_{library.upper()}"
+
+
+def _patcher(library: str) -> Callable[..., None]:
+    patcher: Callable[..., None] = globals()[f"patch_{library}"]
+    return patcher
+
+
+def patch_installed(*, verbose: bool = False) -> dict[str, str]:
+    """Patch each of :data:`LIBRARIES` that is installed, unless its switch says ``0``.
+
+    What ``audiodecode run`` does before it runs a program. A library that is installed but
+    does not import (torchaudio built for another torch, say) is reported, not raised: the
+    others are still patched.
+
+    Parameters
+    ----------
+    verbose : bool
+        Let each patch say, on stderr, what it replaced.
+
+    Returns
+    -------
+    dict
+        Library name -> ``"patched"``, ``"not installed"``, ``"switched off"`` or
+        ``"not patched: <the import error>"``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["AUDIODECODE_PATCH_DATASETS"] = "0"
+    >>> os.environ["AUDIODECODE_PATCH_TORCHAUDIO"] = "0"
+    >>> patch_installed()
+    {'librosa': 'patched', 'torchaudio': 'switched off', 'datasets': 'switched off'}
+    >>> unpatch_librosa()
+    >>> del os.environ["AUDIODECODE_PATCH_DATASETS"], os.environ["AUDIODECODE_PATCH_TORCHAUDIO"]
+    """
+    import importlib.util
+
+    outcome: dict[str, str] = {}
+    for library in LIBRARIES:
+        if os.environ.get(patch_switch(library), "").strip() == "0":
+            outcome[library] = "switched off"
+        elif importlib.util.find_spec(library) is None:
+            outcome[library] = "not installed"
+        else:
+            try:
+                _patcher(library)(verbose=verbose)
+            except Exception as exc:  # noqa: BLE001 - any import failure: say it, go on
+                outcome[library] = f"not patched: {exc}"
+            else:
+                outcome[library] = "patched"
+    return outcome
+
+
+def patch_from_environment() -> list[str]:
+    """Patch, quietly, each library whose ``AUDIODECODE_PATCH_<NAME>`` is ``1``; return them.
+
+    ``import audiodecode`` calls it where any such variable is set, so that a deployment
+    patches a program (through a ``sitecustomize`` that imports audiodecode, say) without
+    changing its code.
+
+    Examples
+    --------
+    >>> patch_from_environment()  # none is set here
+    []
+    """
+    chosen = [library for library in LIBRARIES
+              if os.environ.get(patch_switch(library), "").strip() == "1"]
+    for library in chosen:
+        _patcher(library)(verbose=False)
+    return chosen
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ neither torchcodec nor FFmpeg's libraries) as attributes of the ``torchaudio`` m
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["is_torchaudio_patched", "patch_torchaudio", "unpatch_torchaudio"]
 
-_logger = logging.getLogger("audiodecode.compat")
 _lock = threading.Lock()
 #: name -> the torchaudio attribute it replaced, while patched
 _originals: dict[str, Any] = {}
@@ -78,7 +76,7 @@ def patch_torchaudio(verbose: bool = False) -> None:
     Parameters
     ----------
     verbose : bool
-        Log (``audiodecode.compat`` logger, INFO) each function replaced.
+        Say once, on stderr, what was patched (as :func:`patch_librosa` does).
 
     Raises
     ------
@@ -107,8 +105,13 @@ def patch_torchaudio(verbose: bool = False) -> None:
                 continue
             _originals[name] = getattr(torchaudio, name)
             setattr(torchaudio, name, _mark(replacement, _originals[name]))
-            if verbose:
-                _logger.info("torchaudio.%s now runs through audiodecode", name)
+        names = list(_originals)
+    if verbose and names:
+        import sys
+
+        version = getattr(torchaudio, "__version__", "?")
+        print(f"audiodecode: torchaudio {version}'s {', '.join(names)} now run through "
+              "audiodecode. Undo with audiodecode.compat.unpatch_torchaudio().", file=sys.stderr)
 
 
 def _mark(replacement: Callable[..., Any], original: Any) -> Callable[..., Any]:
