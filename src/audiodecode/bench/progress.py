@@ -1,0 +1,112 @@
+"""What ``audiodecode bench`` shows on stderr while it measures.
+
+A rich bar where rich is installed and stderr is a terminal; plain lines otherwise
+(``[3/14] MP3 mp3, stereo: librosa ...``), so that no stage of a run that takes a minute is
+silent, whatever is installed and wherever stderr goes. Never on stdout: that holds the report
+(or the JSON).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+#: A plain line is repeated with the count of calls done when a stage runs this long.
+_PLAIN_HEARTBEAT_SECONDS = 3.0
+
+
+class Progress:
+    """Stages and call counts of a benchmark, shown on stderr.
+
+    Parameters
+    ----------
+    total : int
+        Calls (loads and child processes) the whole run makes.
+    stages : int
+        Stages the run goes through (each shown as ``[k/stages]`` in plain lines).
+    enabled : bool
+        ``False`` shows nothing.
+    stream : text file, optional
+        Where plain lines go; ``sys.stderr`` (as it is when the run starts) by default.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with Progress(total=2, stages=1, enabled=True, stream=out) as bar:
+    ...     bar.stage("WAV: librosa")
+    ...     bar.advance(2)
+    >>> print(out.getvalue(), end="")
+    [1/1] WAV: librosa ...
+    """
+
+    def __init__(self, total: int, stages: int, enabled: bool, stream: IO[str] | None = None,
+                 ) -> None:
+        self._total, self._stages, self._enabled = total, max(stages, 1), enabled
+        self._stream = sys.stderr if stream is None else stream
+        self._done = self._stage_number = 0
+        self._description = self._detail = ""
+        self._last_line = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+        if enabled and stream is None and sys.stderr.isatty():
+            self._bar, self._task = _rich_bar(total)
+
+    def __enter__(self) -> Self:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def stage(self, description: str) -> None:
+        """Start the next stage: one plain line, or the bar's new description."""
+        self._stage_number += 1
+        self._description, self._detail = description, ""
+        if self._bar is not None:
+            self._bar.update(self._task, description=description)
+        elif self._enabled:
+            self._line(f"[{min(self._stage_number, self._stages)}/{self._stages}] "
+                       f"{description} ...")
+
+    def detail(self, text: str) -> None:
+        """Say what the stage is doing now (a loader, a file), shown on the next line."""
+        self._detail = text
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"{self._description}: {text}")
+
+    def advance(self, steps: int = 1) -> None:
+        """Count ``steps`` calls done; a long stage repeats its plain line with the count."""
+        self._done += steps
+        if self._bar is not None:
+            self._bar.advance(self._task, steps)
+        elif self._enabled and time.monotonic() - self._last_line >= _PLAIN_HEARTBEAT_SECONDS:
+            now = f"{self._description}: {self._detail}" if self._detail else self._description
+            self._line(f"      {now} ({self._done}/{self._total} calls done)")
+
+    def _line(self, text: str) -> None:
+        print(text, file=self._stream, flush=True)
+        self._last_line = time.monotonic()
+
+
+def _rich_bar(total: int) -> tuple[Any, Any]:
+    try:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+    except ImportError:
+        return None, None  # plain lines instead: rich comes with the ``bench`` extra
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    return bar, bar.add_task("benchmark", total=total)
