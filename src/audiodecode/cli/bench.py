@@ -21,15 +21,17 @@ if TYPE_CHECKING:
 
 _EPILOG = """\
 examples:
-  audiodecode bench                            a generated demo corpus (under a minute)
+  audiodecode bench                            a generated demo corpus: about 30 s of CPU
+                                               time, 1-2 minutes on two busy cores
   audiodecode bench data/speech --sr 16000     your files, resampled as your pipeline does
   audiodecode bench song.mp3 --stereo --json   keep the channels; machine-readable output
   audiodecode bench clips/ --quick --loaders librosa,soundfile --plot speedups.png
 
 Every loader does the same work: decode to float32, average the channels (as librosa.to_mono),
 resample with soxr_hq where it has no resampler of its own (pedalboard's is not used either,
-so every column compares decoders). Exit status: 0 when audiodecode read every audio file,
-1 when it could not read one (they are listed), 2 for bad usage.
+so every column compares decoders); the notes under the tables say what each loader runs.
+Progress goes to stderr, the report to stdout. Exit status: 0 when audiodecode read every
+audio file, 1 when it could not read one (they are listed), 2 for bad usage.
 """
 
 
@@ -41,8 +43,8 @@ def add_parser(subparsers: Any) -> None:
             "Time audiodecode against every other installed loader on audio files (folders "
             "are searched recursively; formats are recognised from the bytes, not the name), "
             "and check that its arrays equal librosa.load's. Without PATH, a demo corpus of "
-            "WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and M4A clips and one long WAV is "
-            "generated in a temporary folder."
+            "WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and M4A speech clips (3 of each) and one "
+            "20 s WAV is generated in a temporary folder (--keep DIR keeps it)."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -79,7 +81,8 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="also write a bar chart of the speedups (needs matplotlib)")
+                        help="also write a bar chart of the speedups (needs matplotlib: "
+                        "pip install 'audiodecode[plot]')")
     parser.set_defaults(func=run)
     # ``add_parser`` builds the class of the main parser; ours differs only in its errors.
     parser.__class__ = _BenchParser
