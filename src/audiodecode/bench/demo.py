@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 
 #: Size of the demo corpus ``audiodecode bench`` writes when it is given no paths: enough
-#: files for a stable median per format, few enough that the whole command takes about a
-#: minute on two cores (librosa 0.x reads each M4A clip through a separate ffmpeg process).
+#: files for a stable median per format, few enough that the whole command costs about 30 s
+#: of CPU time (librosa 0.x reads each M4A clip through a separate ffmpeg process; the
+#: cold-start and peak-memory child processes, librosa's above all, take half of it).
 DEMO_CLIPS_PER_FORMAT = 3
 DEMO_LONG_SECONDS = 20.0
 

@@ -1,8 +1,9 @@
 """What ``audiodecode bench`` shows on stderr while it measures.
 
 A rich bar where rich is installed and stderr is a terminal; plain lines otherwise
-(``[3/14] MP3 mp3, stereo: librosa ...``), so that no stage of a run that takes a minute is
-silent, whatever is installed and wherever stderr goes. Never on stdout: that holds the report
+(``[3/12] FLAC pcm_s16, stereo: first load by each loader ...``, repeated with a count of
+calls every few seconds), so that no stage of a run that takes minutes is silent, whatever
+is installed and wherever stderr goes. Never on stdout: that holds the report
 (or the JSON).
 """
 
