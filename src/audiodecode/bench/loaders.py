@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._child import FUNCTIONS
 
 if TYPE_CHECKING:
-    from .._info import AudioInfo
+    from .. import AudioInfo
 
 
 LoadFunction = Callable[[str, float | None, bool], tuple[Any, float]]
