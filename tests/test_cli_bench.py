@@ -234,6 +234,17 @@ def test_without_librosa_the_report_names_the_extra_that_installs_it(folder, cap
     assert "not checked: librosa not installed" in row
 
 
+def test_librosa_left_out_by_loaders_is_not_called_missing(folder, capsys):
+    code = exit_code(["bench", str(folder / "speech.wav"), "--loaders", "soundfile",
+                      "--iterations", "1", "--quick"])
+    out = capsys.readouterr().out
+
+    assert code == 0
+    assert "pip install" not in out
+    row = next(line for line in out.splitlines() if line.startswith("| audiodecode"))
+    assert "not checked: librosa not among --loaders" in row
+
+
 def test_a_failing_loader_is_reported_not_fatal(folder, capsys, monkeypatch):
     def broken_load(*args, **kwargs):
         msg = "simulated decoder crash"

@@ -145,7 +145,8 @@ _PYAV_PROBING = (
     "time, so this speedup measures per-file set-up, not decoders.")
 
 
-def format_group(group: GroupResult, labels: dict[str, str], has_librosa: bool) -> str:
+def format_group(group: GroupResult, labels: dict[str, str], has_librosa: bool, *,
+                 no_reference: str = "not checked: librosa not installed") -> str:
     """One group's block: what the files are, what every loader outputs, then a row per
     loader (ms per file, speedup, parity with librosa) and the footnotes of its cells.
 
@@ -173,7 +174,7 @@ def format_group(group: GroupResult, labels: dict[str, str], has_librosa: bool) 
             if name == "librosa":
                 cells.append(f"the reference, via {route}" if route else "the reference")
             elif not has_librosa:
-                cells.append("not checked: librosa not installed")
+                cells.append(no_reference)
             elif result.parity is None:
                 cells.append("librosa cannot read these files")
             elif route:
@@ -336,11 +337,16 @@ def format_report(report: Report) -> str:
             f"{s.name} ({s.reason}" + (f": {INSTALL_HINTS[s.name]})" if s.name in INSTALL_HINTS
                                        and s.reason == "not installed" else ")")
             for s in missing))
-    if "librosa" not in available:
+    librosa = next((s for s in report.loaders if s.name == "librosa"), None)
+    no_reference = "not checked: librosa not installed"
+    if librosa is None:  # installed or not, left out by --loaders
+        no_reference = "not checked: librosa not among --loaders"
+    elif not librosa.available:
         lines.append(f"parity is not checked without librosa: {INSTALL_HINTS['librosa']} "
                      f"installs it (with pedalboard, rich and matplotlib)")
     blocks = ["\n".join(lines)]
-    blocks += [format_group(g, labels, "librosa" in available) for g in report.groups]
+    blocks += [format_group(g, labels, "librosa" in available, no_reference=no_reference)
+               for g in report.groups]
     if report.cold_start is not None:
         blocks.append(format_cold_start(report.cold_start, labels))
     if report.memory is not None:
