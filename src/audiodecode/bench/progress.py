@@ -1,23 +1,24 @@
 """What ``audiodecode bench`` shows on stderr while it measures.
 
 A rich bar where rich is installed and stderr is a terminal; plain lines otherwise
-(``[3/12] FLAC pcm_s16, stereo: first load by each loader ...``, repeated with a count of
-calls every few seconds), so that no stage of a run that takes minutes is silent, whatever
-is installed and wherever stderr goes. Never on stdout: that holds the report
-(or the JSON).
+(``[3/12] FLAC pcm_s16, stereo: first load by each loader ...``), and while a stage runs, a
+line saying what is running every few seconds, so that nothing is silent for long, whatever
+is installed and wherever stderr goes. Never on stdout: that holds the report (or the JSON).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-#: A plain line is repeated with the count of calls done when a stage runs this long.
-_PLAIN_HEARTBEAT_SECONDS = 3.0
+#: Plain mode says what is running when nothing was printed for this long: one call can take
+#: seconds (librosa's first import, a child process importing it).
+HEARTBEAT_SECONDS = 4.0
 
 
 class Progress:
@@ -52,6 +53,9 @@ class Progress:
         self._done = self._stage_number = 0
         self._description = self._detail = ""
         self._last_line = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
         self._bar: Any = None
         self._task: Any = None
         if enabled and stream is None and sys.stderr.isatty():
@@ -60,9 +64,19 @@ class Progress:
     def __enter__(self) -> Self:
         if self._bar is not None:
             self._bar.start()
+        elif self._enabled:
+            # A thread, because the call that runs long is in the way of the main one; it
+            # wakes once a second and prints at most every HEARTBEAT_SECONDS, too rarely to
+            # weigh on the timings (their medians shrug off a microsecond).
+            self._heartbeat = threading.Thread(target=self._beat, name="bench-progress",
+                                               daemon=True)
+            self._heartbeat.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
         if self._bar is not None:
             self._bar.stop()
 
@@ -77,23 +91,29 @@ class Progress:
                        f"{description} ...")
 
     def detail(self, text: str) -> None:
-        """Say what the stage is doing now (a loader, a file), shown on the next line."""
+        """Say what the stage is doing now (a loader, a file), until the next call."""
         self._detail = text
         if self._bar is not None:
             self._bar.update(self._task, description=f"{self._description}: {text}")
 
     def advance(self, steps: int = 1) -> None:
-        """Count ``steps`` calls done; a long stage repeats its plain line with the count."""
+        """Count ``steps`` calls done."""
         self._done += steps
         if self._bar is not None:
             self._bar.advance(self._task, steps)
-        elif self._enabled and time.monotonic() - self._last_line >= _PLAIN_HEARTBEAT_SECONDS:
-            now = f"{self._description}: {self._detail}" if self._detail else self._description
-            self._line(f"      {now} ({self._done}/{self._total} calls done)")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(min(1.0, HEARTBEAT_SECONDS)):
+            if self._description and time.monotonic() - self._last_line >= HEARTBEAT_SECONDS:
+                now = (f"{self._description}: {self._detail}" if self._detail
+                       else self._description)
+                self._line(f"      {now} ({self._done}/{self._total} calls done)")
 
     def _line(self, text: str) -> None:
-        print(text, file=self._stream, flush=True)
-        self._last_line = time.monotonic()
+        with self._lock:  # one write per line: the heartbeat thread prints too
+            self._stream.write(text + "\n")
+            self._stream.flush()
+            self._last_line = time.monotonic()
 
 
 def _rich_bar(total: int) -> tuple[Any, Any]:
