@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 _EPILOG = """\
 examples:
   audiodecode bench                            a generated demo corpus: about 30 s of CPU
-                                               time, 1.5-2.5 minutes on two busy cores
+                                               time, about a minute on two cores (longer
+                                               when they are busy or on the first run)
   audiodecode bench data/speech --sr 16000     your files, resampled as your pipeline does
   audiodecode bench song.mp3 --stereo --json   keep the channels; machine-readable output
   audiodecode bench clips/ --quick --loaders librosa,soundfile --plot speedups.png
