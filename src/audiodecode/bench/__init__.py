@@ -30,23 +30,19 @@ What is measured, and how it is kept fair
 
 from __future__ import annotations
 
-from .discovery import (
-    DEMO_CLIPS_PER_FORMAT,
-    DEMO_LONG_SECONDS,
-    FileEntry,
-    Group,
-    find_files,
-    group_by_format,
-    make_demo_corpus,
-)
+from .demo import DEMO_CLIPS_PER_FORMAT, DEMO_LONG_SECONDS, make_demo_corpus
+from .discovery import FileEntry, Group, find_files, group_by_format
 from .engine import benchmark
 from .loaders import DEFAULT_LOADER_NAMES, LOADER_NAMES, LOADERS, Loader, resolve_loaders
-from .plot import plot
+from .plot import plot, speedup_figure
 from .report import (
     format_cold_start,
     format_group,
     format_memory,
+    format_notes,
     format_report,
+    format_speedup,
+    loader_labels,
     summary_table,
     table,
 )
@@ -69,12 +65,16 @@ __all__ = [
     "format_cold_start",
     "format_group",
     "format_memory",
+    "format_notes",
     "format_report",
+    "format_speedup",
     "group_by_format",
+    "loader_labels",
     "machine_info",
     "make_demo_corpus",
     "plot",
     "resolve_loaders",
+    "speedup_figure",
     "summary_table",
     "table",
 ]

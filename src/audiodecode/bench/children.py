@@ -22,8 +22,9 @@ from .results import ColdStartResult, ColdStartSpec, MemoryResult, MemorySpec, M
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .engine import _FileRun, _Progress
     from .loaders import Loader
+    from .progress import Progress
+    from .runs import FileRun
 
 
 @functools.cache
@@ -67,8 +68,8 @@ def _child_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit status {done.returncode}"
 
 
-def _cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[_FileRun],
-                bar: _Progress) -> ColdStartResult:
+def cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[FileRun],
+                bar: Progress) -> ColdStartResult:
     if spec.path is not None:
         target = next((r for r in readable if r.entry.path == spec.path), None)
         path = spec.path
@@ -97,6 +98,7 @@ def _cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[_
         for child in [None, *runnable[shift:], *runnable[:shift]]:
             arguments = (["nothing"] if child is None
                          else child.child_arguments("cold", path, spec.sr, spec.mono))
+            bar.detail(f"round {repeat + 1}, {'python alone' if child is None else child.name}")
             ms, done = _run_child(arguments)
             bar.advance()
             if child is None:
@@ -116,8 +118,8 @@ def _cold_start(spec: ColdStartSpec, loaders: Sequence[Loader], readable: list[_
                            statistics.median(interpreter) if interpreter else math.nan, rows)
 
 
-def _peak_memory(spec: MemorySpec, loaders: Sequence[Loader], readable: list[_FileRun],
-                 bar: _Progress) -> MemoryResult:
+def peak_memory(spec: MemorySpec, loaders: Sequence[Loader], readable: list[FileRun],
+                 bar: Progress) -> MemoryResult:
     if spec.path is not None:
         target = next((r for r in readable if r.entry.path == spec.path), None)
         entry = target.entry if target is not None else FileEntry.from_path(spec.path)
@@ -136,6 +138,7 @@ def _peak_memory(spec: MemorySpec, loaders: Sequence[Loader], readable: list[_Fi
                 row["loaders"][loader.name] = {"error": "cannot read this file"}
                 bar.advance()
                 continue
+            bar.detail(f"{loader.name}, sr={'native' if sr is None else f'{sr:g}'}")
             _, done = _run_child(loader.child_arguments("memory", entry.path, sr, mono))
             bar.advance()
             if done.returncode != 0:

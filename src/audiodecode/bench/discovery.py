@@ -13,9 +13,6 @@ if TYPE_CHECKING:
 
 
 #: Size of the demo corpus ``audiodecode bench`` generates when given no paths.
-DEMO_CLIPS_PER_FORMAT = 8
-DEMO_LONG_SECONDS = 60.0
-
 
 @dataclass(frozen=True)
 class FileEntry:
@@ -150,14 +147,3 @@ def group_by_format(
             name = f"{container.upper()} (header unreadable)"
         groups.append(Group(name, tuple(keyed[key]), sr, mono))
     return groups
-
-
-def make_demo_corpus(folder: str | os.PathLike[str]) -> Found:
-    """Write the demo corpus (:func:`audiodecode.bench.demo.make_demo_corpus`) into ``folder``
-    and find it."""
-    from . import demo
-
-    demo.make_demo_corpus(
-        folder, clips_per_format=DEMO_CLIPS_PER_FORMAT, long_seconds=DEMO_LONG_SECONDS
-    )
-    return find_files([folder])

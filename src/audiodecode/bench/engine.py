@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import statistics
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .children import _cold_start, _peak_memory
+from .children import cold_start as measure_cold_start
+from .children import peak_memory as measure_peak_memory
 from .loaders import (
     LOADER_NAMES,
     LOADERS,
     Loader,
     LoaderStatus,
     LoadFunction,
-    _describe,
-    _version,
+    describe_error,
+    package_version,
     resolve_loaders,
 )
+from .progress import Progress
 from .results import (
     ColdStartSpec,
     FileResult,
@@ -35,56 +38,12 @@ from .results import (
     Report,
     machine_info,
 )
+from .runs import FileRun
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from typing_extensions import Self
-
-    from .discovery import FileEntry, Group
-
-
-class _Progress:
-    """A rich progress bar on stderr when rich is installed and wanted, else nothing."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        if not enabled:
-            return
-        try:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-        except ImportError:
-            return  # the bar is a nicety: rich comes with the ``cli`` extra
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-        )
-        self._task = self._bar.add_task("benchmark", total=total)
-
-    def __enter__(self) -> Self:
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def describe(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, description=text)
-
-    def advance(self, steps: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, steps)
+    from .discovery import Group
 
 
 @dataclass
@@ -93,7 +52,8 @@ class _Call:
     y: Any = None
     sr: float | None = None
     error: str = ""
-    warning: str = ""
+    warning: str = ""  # the first one
+    notices: tuple[str, ...] = ()  # every warning, first lines
 
 
 def _call(function: LoadFunction, path: str, sr: float | None, mono: bool,
@@ -107,20 +67,21 @@ def _call(function: LoadFunction, path: str, sr: float | None, mono: bool,
             y, sr_out = function(path, sr, mono)
         except Exception as exc:  # noqa: BLE001 - a loader failing is a result, not a crash
             # The file's name is enough in a table; temporary folders make paths long.
-            error = _describe(exc).replace(path, os.path.basename(path))
+            error = describe_error(exc).replace(path, os.path.basename(path))
             return _Call((time.perf_counter_ns() - start) / 1e6, error=error)
         elapsed = (time.perf_counter_ns() - start) / 1e6
     # Deprecation notices are about code (librosa 0.11 importing aifc), not about the file.
     notices = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
-    warning = str(notices[0].message).strip().splitlines()[0] if notices else ""
-    return _Call(elapsed, y, sr_out, warning=warning)
+    lines = tuple((str(w.message).strip().splitlines() or [""])[0] for w in notices)
+    return _Call(elapsed, y, sr_out, warning=lines[0] if lines else "", notices=lines)
 
 
 def _compare(y: Any, sr: float | None, ref: Any, ref_sr: float | None) -> dict[str, Any]:
     same_shape = np.shape(y) == np.shape(ref)
     result: dict[str, Any] = {
+        # Bytes, not np.array_equal, which calls -0.0 and +0.0 (and every NaN) equal.
         "identical": bool(same_shape and y.dtype == ref.dtype and sr == ref_sr
-                          and np.array_equal(y, ref)),
+                          and y.tobytes() == ref.tobytes()),
         "same_shape": same_shape,
         "max_abs_diff": None,
         "correlation": None,
@@ -133,18 +94,28 @@ def _compare(y: Any, sr: float | None, ref: Any, ref_sr: float | None) -> dict[s
     return result
 
 
-@dataclass
-class _FileRun:
-    entry: FileEntry
-    group: str
-    loaders: list[Loader]  # those that apply to this file
-    times: dict[str, list[float]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, str] = field(default_factory=dict)
-    parity: dict[str, dict[str, Any]] = field(default_factory=dict)
+#: What librosa 0.x warns when soundfile cannot read a file and it hands it to audioread.
+_AUDIOREAD_FALLBACK = "audioread"
+#: audioread's backends (``audioread.available_backends()``), in words.
+_AUDIOREAD_BACKENDS = {
+    "RawAudioFile": "Python's wave/aifc modules",
+    "FFmpegAudioFile": "the ffmpeg command-line tool",
+    "GstAudioFile": "GStreamer",
+    "MadAudioFile": "pymad",
+    "MacAudioFile": "Core Audio",
+}
 
-    def readers(self) -> list[Loader]:
-        return [loader for loader in self.loaders if loader.name not in self.errors]
+
+def _librosa_route(path: str) -> str:
+    """Which audioread backend opens ``path``: the decoder behind librosa 0.x's fallback."""
+    try:
+        # librosa 0.x's dependency; untyped, and librosa 1.x does without it.
+        audioread = importlib.import_module("audioread")
+        with audioread.audio_open(path) as decoder:
+            name = type(decoder).__name__
+    except Exception:  # noqa: BLE001 - librosa read it, so audioread did; the name is a nicety
+        return "audioread"
+    return f"audioread ({_AUDIOREAD_BACKENDS.get(name, name)})"
 
 
 def benchmark(
@@ -231,20 +202,24 @@ def _benchmark(
     cold_start: ColdStartSpec | None, memory: MemorySpec | None, progress: bool,
     statuses: Sequence[LoaderStatus], skipped: Sequence[dict[str, str]],
 ) -> Report:
-    runs = [[_FileRun(e, g.name, [lo for lo in loaders if lo.applies_to(e.info)])
+    runs = [[FileRun(e, g.name, [lo for lo in loaders if lo.applies_to(e.info)])
              for e in g.files] for g in groups]
     n_calls = sum(len(r.loaders) for file_runs in runs for r in file_runs)
-    n_children = 0
+    n_children = n_stages = 0
     if cold_start is not None:
         n_children += cold_start.repeats * (len(loaders) + 1)
+        n_stages += 1
     if memory is not None:
         n_children += len(memory.settings) * len(loaders)
+        n_stages += 1
+    n_stages += len(groups) + iterations
     unreadable: list[dict[str, Any]] = []
-    with _Progress(n_calls * (iterations + 1) + n_children, progress) as bar:
+    routes: dict[str, str] = {}
+    with Progress(n_calls * (iterations + 1) + n_children, n_stages, progress) as bar:
         for group, file_runs in zip(groups, runs, strict=True):
-            bar.describe(f"warm-up: {group.name}")
+            bar.stage(f"{group.name}: first load by each loader, compared with librosa's")
             for run in file_runs:
-                _warm_up(run, group, bar)
+                _warm_up(run, group, bar, routes)
                 if "audiodecode" in run.errors:
                     unreadable.append({
                         "path": run.entry.path,
@@ -260,30 +235,37 @@ def _benchmark(
         readable = [run for _, run in timed]
         cold = memory_result = None
         if cold_start is not None and readable:
-            bar.describe("cold start (fresh processes)")
-            cold = _cold_start(cold_start, loaders, readable, bar)
+            bar.stage(f"cold starts: a fresh Python process per load, {cold_start.repeats} "
+                      f"round(s)")
+            cold = measure_cold_start(cold_start, loaders, readable, bar)
         if memory is not None and readable:
-            bar.describe("peak memory (fresh processes)")
-            memory_result = _peak_memory(memory, loaders, readable, bar)
+            bar.stage("peak memory: a fresh Python process per load")
+            memory_result = measure_peak_memory(memory, loaders, readable, bar)
     settings = {
         "iterations": iterations,
         "cold_start_repeats": cold_start.repeats if cold_start is not None else 0,
-        "audiodecode": _version("audiodecode"),
+        "audiodecode": package_version("audiodecode"),
     }
     return Report(settings, machine_info(), list(statuses), [g for g in group_results if g.files],
                   cold, memory_result, unreadable, list(skipped))
 
 
-def _warm_up(run: _FileRun, group: Group, bar: _Progress) -> None:
+def _warm_up(run: FileRun, group: Group, bar: Progress, routes: dict[str, str]) -> None:
     # librosa first: its output is the reference each later output is compared with, and
     # only one output besides it is alive at a time (they can be hundreds of MiB each).
     order = sorted(run.loaders, key=lambda loader: loader.name != "librosa")
     reference: _Call | None = None
     for loader in order:
+        bar.detail(f"{loader.name}, {os.path.basename(run.entry.path)}")
         call = _call(loader.function, run.entry.path, group.sr, group.mono, record_warnings=True)
         bar.advance()
         if call.warning:
             run.warnings[loader.name] = call.warning
+        if loader.name == "librosa" and not call.error and any(
+                _AUDIOREAD_FALLBACK in notice for notice in call.notices):
+            if group.name not in routes:  # one codec, one route: ask audioread once a group
+                routes[group.name] = _librosa_route(run.entry.path)
+            run.librosa_route = routes[group.name]
         if call.error:
             run.errors[loader.name] = call.error
             continue  # audiodecode failing too: the others' outcome goes in the bug report
@@ -294,14 +276,14 @@ def _warm_up(run: _FileRun, group: Group, bar: _Progress) -> None:
         run.times[loader.name] = []
 
 
-def _timed_iterations(timed: list[tuple[Group, _FileRun]], iterations: int,
-                      bar: _Progress) -> None:
+def _timed_iterations(timed: list[tuple[Group, FileRun]], iterations: int,
+                      bar: Progress) -> None:
     # Interleaved by passes: in every iteration each loader in turn loads all the files of a
     # group, the order of the loaders rotating from one iteration (and group) to the next,
     # so machine noise still hits every loader alike. Interleaving file by file instead lets
     # each loader inherit the caches the previous one left: after PyAV's per-frame Python
     # loop a 0.1 ms WAV load took 0.2 ms, which compressed every sub-millisecond ratio.
-    by_group: dict[int, tuple[Group, list[_FileRun]]] = {}
+    by_group: dict[int, tuple[Group, list[FileRun]]] = {}
     for group, run in timed:
         by_group.setdefault(id(group), (group, []))[1].append(run)
     # Collections triggered inside a timed call would otherwise walk everything imported so
@@ -310,11 +292,12 @@ def _timed_iterations(timed: list[tuple[Group, _FileRun]], iterations: int,
     gc.freeze()
     try:
         for iteration in range(iterations):
-            bar.describe(f"timing: iteration {iteration + 1} of {iterations}")
+            bar.stage(f"timed loads, round {iteration + 1} of {iterations}")
             for index, (group, file_runs) in enumerate(by_group.values()):
                 names = list(dict.fromkeys(lo.name for r in file_runs for lo in r.loaders))
                 shift = (iteration + index) % len(names)
                 for name in names[shift:] + names[:shift]:
+                    bar.detail(f"{group.name}: {name}")
                     for run in file_runs:
                         loader = next((lo for lo in run.readers() if lo.name == name), None)
                         if loader is not None:
@@ -324,7 +307,7 @@ def _timed_iterations(timed: list[tuple[Group, _FileRun]], iterations: int,
         gc.unfreeze()
 
 
-def _timed_call(loader: Loader, run: _FileRun, group: Group) -> None:
+def _timed_call(loader: Loader, run: FileRun, group: Group) -> None:
     call = _call(loader.function, run.entry.path, group.sr, group.mono, record_warnings=False)
     call.y = None  # free the output before the next call
     if call.error:  # failed now, though it read the file in the warm-up
@@ -334,7 +317,7 @@ def _timed_call(loader: Loader, run: _FileRun, group: Group) -> None:
         run.times[loader.name].append(call.ms)
 
 
-def _summarise(group: Group, file_runs: list[_FileRun]) -> GroupResult:
+def _summarise(group: Group, file_runs: list[FileRun]) -> GroupResult:
     names = [lo.name for lo in LOADERS if any(lo in r.loaders for r in file_runs)]
     per_file_median = [
         {name: statistics.median(t) for name, t in r.times.items() if t} for r in file_runs
@@ -361,6 +344,8 @@ def _summarise(group: Group, file_runs: list[_FileRun]) -> GroupResult:
         name=group.name, sr=group.sr, mono=group.mono, files=len(file_runs),
         audio_seconds=sum(r.entry.seconds for r in file_runs),
         sample_rates=sorted({r.entry.info.sample_rate for r in file_runs if r.entry.info}),
+        durations=[r.entry.seconds for r in file_runs],
+        librosa_route="; ".join(sorted({r.librosa_route for r in file_runs if r.librosa_route})),
         loaders=results,
         per_file=[FileResult(r.entry.path, r.entry.seconds, dict(r.times), dict(r.errors))
                   for r in file_runs],

@@ -8,19 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._child import (
-    _load_audiodecode,
-    _load_audiodecode_cached,
-    _load_librosa,
-    _load_numpy_floor,
-    _load_pedalboard,
-    _load_pyav,
-    _load_soundfile,
-    _load_torchcodec,
-)
+from ._child import FUNCTIONS
 
 if TYPE_CHECKING:
-    from .._info import AudioInfo
+    from .. import AudioInfo
 
 
 LoadFunction = Callable[[str, float | None, bool], tuple[Any, float]]
@@ -71,14 +62,14 @@ class Loader:
 
 #: Every loader the benchmark knows, in the order of the tables.
 LOADERS: tuple[Loader, ...] = (
-    Loader("audiodecode", _load_audiodecode, "audiodecode", "audiodecode"),
-    Loader("audiodecode_cached", _load_audiodecode_cached, "audiodecode.cache", "audiodecode"),
-    Loader("librosa", _load_librosa, "librosa", "librosa"),
-    Loader("soundfile", _load_soundfile, "soundfile", "soundfile"),
-    Loader("pyav", _load_pyav, "av", "av"),
-    Loader("pedalboard", _load_pedalboard, "pedalboard.io", "pedalboard"),
-    Loader("torchcodec", _load_torchcodec, "torchcodec.decoders", "torchcodec"),
-    Loader("numpy_floor", _load_numpy_floor, "numpy", "", reference=True),
+    Loader("audiodecode", FUNCTIONS["audiodecode"], "audiodecode", "audiodecode"),
+    Loader("audiodecode_cached", FUNCTIONS["audiodecode_cached"], "audiodecode.cache", "audiodecode"),
+    Loader("librosa", FUNCTIONS["librosa"], "librosa", "librosa"),
+    Loader("soundfile", FUNCTIONS["soundfile"], "soundfile", "soundfile"),
+    Loader("pyav", FUNCTIONS["pyav"], "av", "av"),
+    Loader("pedalboard", FUNCTIONS["pedalboard"], "pedalboard.io", "pedalboard"),
+    Loader("torchcodec", FUNCTIONS["torchcodec"], "torchcodec.decoders", "torchcodec"),
+    Loader("numpy_floor", FUNCTIONS["numpy_floor"], "numpy", "", reference=True),
 )
 LOADER_NAMES: tuple[str, ...] = tuple(loader.name for loader in LOADERS)
 #: What runs when no loaders are named: the warm cache only with ``bench --cache``.
@@ -135,15 +126,16 @@ def resolve_loaders(names: Sequence[str] | None = None) -> tuple[list[Loader], l
                 warnings.simplefilter("ignore")  # a peer's import-time notices are not ours
                 importlib.import_module(loader.module)
         except Exception as exc:  # noqa: BLE001 - a broken install is "not available" too
-            reason = "not installed" if isinstance(exc, ImportError) else _describe(exc)
+            reason = "not installed" if isinstance(exc, ImportError) else describe_error(exc)
             statuses.append(LoaderStatus(name, False, "", reason))
             continue
         loaders.append(loader)
-        statuses.append(LoaderStatus(name, True, _version(loader.distribution or "numpy")))
+        statuses.append(LoaderStatus(name, True, package_version(loader.distribution or "numpy")))
     return loaders, statuses
 
 
-def _version(distribution: str) -> str:
+def package_version(distribution: str) -> str:
+    """The installed version of ``distribution``, or "" when it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -152,6 +144,7 @@ def _version(distribution: str) -> str:
         return ""
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"``, as the tables show a failure."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

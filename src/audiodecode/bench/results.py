@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .loaders import LoaderStatus, _version
+from .loaders import LoaderStatus, package_version
 
 MiB = 1 << 20
 
@@ -58,6 +58,10 @@ class GroupResult:
     sample_rates: list[int]
     loaders: dict[str, LoaderResult]  # only the loaders that apply to the group
     per_file: list[FileResult]
+    durations: list[float] = field(default_factory=list)  # seconds, one per file
+    #: How librosa decoded these files when not with soundfile, e.g. "audioread (the ffmpeg
+    #: command-line tool)" under librosa 0.x; its arrays are then no reference to match.
+    librosa_route: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,5 +151,5 @@ def machine_info() -> dict[str, Any]:
         "os": platform.platform(terse=True),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "soxr": _version("soxr"),
+        "soxr": package_version("soxr"),
     }

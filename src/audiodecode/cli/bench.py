@@ -10,22 +10,29 @@ generated demo corpus. The engine is :mod:`audiodecode.bench`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._options import add_load_options, positive_int
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 _EPILOG = """\
 examples:
-  audiodecode bench                            a generated demo corpus (under a minute)
+  audiodecode bench                            a generated demo corpus: about 30 s of CPU
+                                               time, about a minute on two cores (longer
+                                               when they are busy or on the first run)
   audiodecode bench data/speech --sr 16000     your files, resampled as your pipeline does
   audiodecode bench song.mp3 --stereo --json   keep the channels; machine-readable output
   audiodecode bench clips/ --quick --loaders librosa,soundfile --plot speedups.png
 
 Every loader does the same work: decode to float32, average the channels (as librosa.to_mono),
 resample with soxr_hq where it has no resampler of its own (pedalboard's is not used either,
-so every column compares decoders). Exit status: 0 when audiodecode read every audio file,
-1 when it could not read one (they are listed), 2 for bad usage.
+so every column compares decoders); the notes under the tables say what each loader runs.
+Progress goes to stderr, the report to stdout. Exit status: 0 when audiodecode read every
+audio file, 1 when it could not read one (they are listed), 2 for bad usage.
 """
 
 
@@ -37,8 +44,8 @@ def add_parser(subparsers: Any) -> None:
             "Time audiodecode against every other installed loader on audio files (folders "
             "are searched recursively; formats are recognised from the bytes, not the name), "
             "and check that its arrays equal librosa.load's. Without PATH, a demo corpus of "
-            "WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and M4A clips and one long WAV is "
-            "generated in a temporary folder."
+            "WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and M4A speech clips (3 of each) and one "
+            "20 s WAV is generated in a temporary folder (--keep DIR keeps it)."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,9 +56,10 @@ def add_parser(subparsers: Any) -> None:
         sr_help="target sampling rate, as librosa.load's sr (default: native, no resampling)",
     )
     parser.add_argument(
-        "--iterations", type=positive_int, default=5, metavar="K",
-        help="timed loads of each file by each loader, after a warm-up (default: 5); "
-        "also the number of cold starts per loader",
+        "--iterations", type=positive_int, default=None, metavar="K",
+        help=f"timed loads of each file by each loader, after a warm-up (default: "
+        f"{_ITERATIONS}; {_DEMO_ITERATIONS} on the demo corpus); cold starts per loader: K, "
+        f"at most {_COLD_START_REPEATS}",
     )
     parser.add_argument(
         "--loaders", type=_loader_names, default=None, metavar="NAME,...",
@@ -67,10 +75,33 @@ def add_parser(subparsers: Any) -> None:
         "--quick", action="store_true",
         help="skip the child-process measurements (cold start and peak memory)",
     )
+    parser.add_argument(
+        "--keep", metavar="DIR",
+        help="without PATH: write the demo corpus into DIR (a new or empty folder) and keep "
+        "it, instead of a temporary folder deleted at the end",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="also write a bar chart of the speedups (needs matplotlib)")
+                        help="also write a bar chart of the speedups (needs matplotlib: "
+                        "pip install 'audiodecode[plot]')")
     parser.set_defaults(func=run)
+    # ``add_parser`` builds the class of the main parser; ours differs only in its errors.
+    parser.__class__ = _BenchParser
+
+
+class _BenchParser(argparse.ArgumentParser):
+    """Usage errors in one line, not argparse's usage block over a dozen options."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(  # type: ignore[override]  # the signature differs across Pythons
+        self, args: Any = None, namespace: Any = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:  # else the main parser reports them, with its usage block
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
 
 
 def _loader_names(text: str) -> list[str]:
@@ -85,46 +116,60 @@ def _loader_names(text: str) -> list[str]:
     return names
 
 
+def _error(message: str, code: int = 2) -> int:
+    print(f"audiodecode bench: error: {message}", file=sys.stderr)
+    return code
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     import os
-    import tempfile
 
     from .. import bench
+    from ..bench import demo
 
     missing = [path for path in args.paths if not os.path.exists(path)]
     if missing:
-        print(f"audiodecode bench: error: no such file or directory: {missing[0]}",
-              file=sys.stderr)
-        return 2
+        return _error(f"no such file or directory: {missing[0]}")
+    if args.keep is not None:
+        if args.paths:
+            return _error("--keep keeps the generated demo corpus: use it without PATH")
+        if os.path.exists(args.keep) and (not os.path.isdir(args.keep) or os.listdir(args.keep)):
+            return _error(f"--keep {args.keep}: not a new or empty folder (to benchmark what "
+                          f"it holds: audiodecode bench {args.keep})")
     if args.plot:
         try:
             import matplotlib  # noqa: F401 - fail now, not after minutes of measuring
         except ImportError:
-            print("audiodecode bench: error: --plot needs matplotlib: "
-                  "pip install 'audiodecode[plot]'", file=sys.stderr)
-            return 1
+            return _error("--plot needs matplotlib: pip install 'audiodecode[plot]'", code=1)
     names = args.loaders
     if args.cache:
         others = bench.DEFAULT_LOADER_NAMES if names is None else names
         names = [*others, "audiodecode_cached"]
     loaders, statuses = bench.resolve_loaders(names)
-    with tempfile.TemporaryDirectory(prefix="audiodecode-bench-") as scratch:
+    with _corpus_folder(args.keep) as scratch:
         if args.paths:
             found = bench.find_files(args.paths)
         else:
-            print(f"No PATH given: generating a demo corpus in {scratch} "
-                  "(pass files or folders to benchmark your own)", file=sys.stderr)
-            found = bench.make_demo_corpus(scratch)
+            where = (f"in {scratch} (kept)" if args.keep is not None else
+                     "in a temporary folder, deleted at the end (--keep DIR keeps it)")
+            print(f"No PATH given: writing a demo corpus {where}; pass files or folders to "
+                  f"benchmark your own", file=sys.stderr, flush=True)
+            demo.make_demo_corpus(
+                scratch, clips_per_format=demo.DEMO_CLIPS_PER_FORMAT,
+                long_seconds=demo.DEMO_LONG_SECONDS,
+                progress=lambda group: print(f"      writing {group} ...", file=sys.stderr,
+                                             flush=True))
+            found = bench.find_files([scratch])
         if not found.files:
-            print("audiodecode bench: error: no audio files found", file=sys.stderr)
-            return 1
+            return _error("no audio files found", code=1)
+        iterations = args.iterations or (_ITERATIONS if args.paths else _DEMO_ITERATIONS)
         report = bench.benchmark(
             bench.group_by_format(found.files, sr=args.sr, mono=args.mono),
             loaders=loaders,
-            iterations=args.iterations,
+            iterations=iterations,
             cold_start=None if args.quick else bench.ColdStartSpec(
-                sr=args.sr, mono=args.mono, repeats=args.iterations),
+                sr=args.sr, mono=args.mono, repeats=min(iterations, _COLD_START_REPEATS)),
             memory=None if args.quick else bench.MemorySpec(
                 settings=((16000, True), (None, args.mono))),
             progress=True,
@@ -138,4 +183,30 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         bench.plot(report, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
+    if args.keep is not None:
+        print(f"The demo corpus is kept in {args.keep}: audiodecode bench {args.keep} "
+              f"runs it again", file=sys.stderr)
     return 1 if report.unreadable else 0
+
+
+#: Timed loads of each file by each loader; fewer on the demo corpus, whose ratios settle
+#: within 3 and whose time a first-time user waits for.
+_ITERATIONS = 5
+_DEMO_ITERATIONS = 3
+#: Cold starts per loader: each is a whole interpreter importing its library (librosa takes
+#: seconds), and their ratios are large; more rounds cost much and change little.
+_COLD_START_REPEATS = 3
+
+
+@contextlib.contextmanager
+def _corpus_folder(keep: str | None) -> Iterator[str]:
+    """``keep`` (created), or a temporary folder removed on the way out."""
+    import os
+    import tempfile
+
+    if keep is not None:
+        os.makedirs(keep, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="audiodecode-bench-") as scratch:
+        yield scratch
