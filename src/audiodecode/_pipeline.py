@@ -175,7 +175,12 @@ def plan(
         error.refused = True  # a verdict on the rate this decoder reports: ask no other one
         raise error
     ratio = 1.0 if sr is None else sr / reader.sample_rate
-    bound = _expansion_bound(reader, options, dtype, ratio)
+    bound = None
+    # A WAV's output within the floor needs no file size: spare a speech clip the fstat.
+    if not reader.frames_proven or (
+        expected * reader.channels * dtype.itemsize * ratio > OUTPUT_FLOOR_BYTES
+    ):
+        bound = _expansion_bound(reader, options, dtype, ratio)
     if bound is not None and bound < limit:
         if reader.frames_exact and expected > bound and (
             reader.frames_proven or _credible(reader, expected)
@@ -485,7 +490,23 @@ def frame_blocks(
     librosa 1.0 yields block ``i`` while ``i * advance < len(z)``; librosa 0.11 (soundfile's
     ``blocks``) only while the block holds a sample beyond the previous block's overlap:
     ``librosa_011_tail``, which only the librosa patch asks for under librosa 0.11.
+
+    Raises :class:`AudioTooLargeError`, not ``MemoryError``, when a block (a ``block_size``
+    that does not fit in memory) cannot be allocated.
     """
+    try:
+        yield from _frame_blocks(run, plan, block_size, advance, fill_value, librosa_011_tail)
+    except MemoryError as exc:
+        block_bytes = block_size * plan.out_channels * plan.dtype.itemsize
+        reason = (f"cannot allocate a block of {block_bytes / 2**20:.6g} MiB "
+                  f"({exc or 'out of memory'}); pass a smaller block_length")
+        raise AudioTooLargeError(run.reader.source.name, reason, run.reader.name) from exc
+
+
+def _frame_blocks(
+    run: Run, plan: Plan, block_size: int, advance: int, fill_value: float | None,
+    librosa_011_tail: bool,
+) -> Iterator[np.ndarray]:
     overlap = block_size - advance if librosa_011_tail else 0
     channels = plan.out_channels
     shape = (block_size,) if channels == 1 else (block_size, channels)
