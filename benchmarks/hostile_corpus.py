@@ -1,19 +1,22 @@
 """The hostile-input corpus and its runner: what ``load`` does with files that lie.
 
-Used by ``tests/test_hostile.py`` and ``benchmarks/hostile_input.py`` (the README's "Untrusted
-input" table). Three parts:
+Owned by ``benchmarks/hostile_input.py`` (the README's "Untrusted input" table); the tests
+(``tests/test_hostile.py``) write their own small cases of each family. Three parts:
 
 * :func:`write_hostile_corpus` makes the cases: hand-made headers that lie (a WAV at 1 Hz, FLAC
-  STREAMINFO, MP3 Xing, Ogg granule, Matroska, MP4 and ASF durations), truncations of ten
-  formats at many offsets, seeded byte mutations of the same files, special paths (FIFO,
-  character devices, a socket, ``file.wav/``, a symlink loop, a closed descriptor...) and
-  extreme arguments (``sr=1e9``, ``sr=1e-300``, huge offsets...).
+  STREAMINFO, MP3 Xing, Ogg granule, Matroska, MP4 and ASF durations), decompression bombs (a
+  lying rate, a format tag FFmpeg probes for ever, hours of digital silence in FLAC), files
+  that name other files (ffconcat scripts, HLS playlists under audio names), malformed WAVs,
+  truncations of ten formats at many offsets, seeded byte mutations of the same files,
+  special paths (FIFO, character devices, a socket, ``file.wav/``, a symlink loop, a closed
+  descriptor...) and extreme arguments (``sr=1e9``, ``sr=1e-300``, huge offsets...).
 * :func:`run_cases` runs each case in its own forked child of a fresh runner process, with a
   timeout, and records the outcome class, the child's peak RSS growth, the bytes it reserved
   through numpy (tracemalloc) and what C libraries printed on its stderr.
 * :func:`table` prints the outcome counts.
 
-Nothing is downloaded: every file is generated from :mod:`_corpus`.
+Nothing is downloaded: every file is generated here, with soundfile and PyAV
+(:func:`write_source`).
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ __all__ = [
     "MUTATED_KINDS",
     "Case",
     "Outcome",
+    "family_table",
     "run_cases",
     "table",
     "write_hostile_corpus",
+    "write_source",
 ]
 
 #: Outcome classes, in the order the table prints them.
@@ -76,6 +81,7 @@ class Case:
     as_bytes: bool = False
     builtins: tuple[str, ...] = ()
     size: int = 0  # bytes in the file, 0 when it is not a regular file
+    call: str = "load"  # or "info"
 
 
 @dataclass
@@ -94,6 +100,8 @@ class Outcome:
     warnings: int = 0  # Python warnings issued
     zeros: bool = False  # an array of more than 1000 samples, all exactly zero
     named: bool = True  # an AudioDecodeError names the file
+    seconds: float = 0.0  # wall time of the call in the child
+    call: str = "load"
 
     @property
     def over_allocation(self) -> bool:
@@ -130,23 +138,19 @@ def write_hostile_corpus(
     ...     sorted({case.group for case in cases})[:3]
     ['arguments', 'header', 'mutated']
     """
-    import _corpus
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
     sources: dict[str, Path] = {}
     for kind in kinds:
-        if not _corpus.KINDS[kind].available():
+        path = write_source(folder / f"source_{kind}{_EXTENSIONS[kind]}", kind, 2.0, seed)
+        if path is None:
             continue
-        ext = _corpus.KINDS[kind].extension
-        path = _corpus.write(folder / f"source_{kind}{ext}", kind, seconds=2.0, seed=seed)
         sources[kind] = path
         cases.append(_file_case(f"intact/{kind}", "intact", path))
     for kind in ("flac_16", "mp3", "m4a_aac") if long_seconds else ():
-        if _corpus.KINDS[kind].available():
-            ext = _corpus.KINDS[kind].extension
-            path = _corpus.write(folder / f"long_{kind}{ext}", kind, seconds=long_seconds)
+        path = write_source(folder / f"long_{kind}{_EXTENSIONS[kind]}", kind, long_seconds, 0)
+        if path is not None:
             cases.append(_file_case(f"intact/long_{kind}", "intact", path, sr=None, mono=False))
     rng = np.random.default_rng([seed, 14])
     for kind, path in sources.items():
@@ -163,13 +167,207 @@ def write_hostile_corpus(
             case.as_bytes = i % 4 == 3
             cases.append(case)
     cases.extend(_header_cases(folder, sources))
+    cases.extend(_bomb_cases(folder))
+    cases.extend(_referencing_cases(folder, sources))
+    cases.extend(_malformed_wav_cases(folder))
     cases.extend(_special_cases(folder, sources))
     cases.extend(_argument_cases(sources))
     return cases
 
 
+_EXTENSIONS = {
+    "wav_pcm16": ".wav", "flac_16": ".flac", "ogg_vorbis": ".ogg", "ogg_opus": ".opus",
+    "mp3": ".mp3", "aiff_pcm16": ".aiff", "m4a_aac": ".m4a", "mka_opus": ".mka", "wma": ".wma",
+    "ac3": ".ac3",
+}  # fmt: skip
+# Kinds FFmpeg writes: (muxer, encoder, sample rate).
+_FFMPEG_KINDS = {"mka_opus": ("matroska", "libopus", 48000), "wma": ("asf", "wmav2", 44100),
+                 "ac3": ("ac3", "ac3", 44100)}
+
+
+def write_source(path: Path, kind: str, seconds: float, seed: int) -> Path | None:
+    """Write ``seconds`` of stereo noise plus a chirp as ``kind``; ``None`` when this build
+    of libsndfile or FFmpeg cannot write it."""
+    from audiodecode.bench import synth
+
+    if kind in synth.DEMO_KINDS:
+        return synth.write(path, kind, sample_rate=44100 if kind != "ogg_opus" else 48000,
+                           channels=2, seconds=seconds, seed=seed)
+    rate = _FFMPEG_KINDS[kind][2] if kind in _FFMPEG_KINDS else 44100
+    data = synth.signal(round(seconds * rate), 2, sample_rate=rate, seed=seed)
+    if kind == "aiff_pcm16":
+        import soundfile
+
+        soundfile.write(path, data, rate, format="AIFF", subtype="PCM_16")
+        return path
+    return _write_ffmpeg(path, kind, data, rate)
+
+
+def _write_ffmpeg(path: Path, kind: str, data: np.ndarray, rate: int) -> Path | None:
+    import av
+
+    muxer, encoder, _ = _FFMPEG_KINDS[kind]
+    for name in (encoder, "opus") if encoder == "libopus" else (encoder,):
+        try:
+            codec = av.Codec(name, "w")
+            break
+        except (av.FFmpegError, ValueError):
+            continue
+    else:
+        return None
+    sample_format = "fltp" if "fltp" in [f.name for f in codec.audio_formats or ()] else "flt"
+    with av.open(str(path), "w", format=muxer) as container:
+        stream = container.add_stream(codec.name, rate=rate)
+        ctx = stream.codec_context
+        ctx.layout, ctx.format = "stereo", sample_format
+        if codec.name == "wmav2":
+            ctx.bit_rate = 128000  # its default (0) makes avcodec_open2 fail
+        if codec.name == "opus":
+            ctx.options = {"strict": "-2"}  # FFmpeg's own Opus encoder is "experimental"
+        ctx.open()
+        step = ctx.frame_size or 1024
+        samples = data.astype(np.float32)
+        for start in range(0, len(samples), step):
+            block = samples[start : start + step]
+            array = (np.ascontiguousarray(block.T) if sample_format == "fltp"
+                     else block.reshape(1, -1))
+            frame = av.AudioFrame.from_ndarray(array, format=sample_format, layout="stereo")
+            frame.sample_rate, frame.pts = rate, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
 def _file_case(name: str, group: str, path: Path, **kwargs: Any) -> Case:
     return Case(name, group, str(path), kwargs, size=path.stat().st_size)
+
+
+def riff(tag: int, channels: int, rate: int, bits: int, payload: bytes) -> bytes:
+    """A RIFF WAVE file: a 16-byte ``fmt `` chunk with format ``tag``, then ``payload``."""
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, (rate * block) % 2**32, block, bits)
+    body = b"WAVE" + _chunk(b"fmt ", fmt) + _chunk(b"data", payload)
+    return b"RIFF" + struct.pack("<I", len(body) % 2**32) + body
+
+
+def _chunk(chunk_id: bytes, body: bytes) -> bytes:
+    return chunk_id + struct.pack("<I", len(body)) + body + b"\0" * (len(body) & 1)
+
+
+def two_data_chunks(first: bytes, second: bytes, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV with two ``data`` chunks (a LIST chunk between them)."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
+    body = (b"WAVE" + _chunk(b"fmt ", fmt) + _chunk(b"data", first)
+            + _chunk(b"LIST", b"INFOISFT\x04\x00\x00\x00abc\x00") + _chunk(b"data", second))
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def rf64(payload: bytes, ds64_size: int, data_size: int, rate: int = 8000) -> bytes:
+    """A mono 16-bit RF64 file whose ``ds64`` and 32-bit ``data`` sizes are given."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
+    ds64 = struct.pack("<QQQI", 0, ds64_size, 0, 0)
+    body = (b"WAVE" + _chunk(b"ds64", ds64) + _chunk(b"fmt ", fmt) + b"data"
+            + struct.pack("<I", data_size) + payload)
+    return b"RF64" + struct.pack("<I", 0xFFFFFFFF) + body
+
+
+def flac_silence(path: Path, seconds: float, rate: int = 192000, channels: int = 2) -> Path:
+    """``seconds`` of digital silence as 16-bit FLAC: about 1/2048 of its float32 size."""
+    import soundfile
+
+    block = np.zeros((rate * 10, channels), np.int16)
+    with soundfile.SoundFile(path, "w", rate, channels, format="FLAC", subtype="PCM_16") as f:
+        for start in range(0, round(seconds * rate), len(block)):
+            f.write(block[: round(seconds * rate) - start])
+    return path
+
+
+def flac_rate(raw: bytes, rate: int) -> bytes:
+    """A FLAC file whose STREAMINFO says ``rate`` (its frames keep their own)."""
+    data = bytearray(raw)
+    # STREAMINFO's 20-bit sample rate starts at byte 18 of the file.
+    packed = int.from_bytes(data[18:21], "big")
+    data[18:21] = ((packed & 0xF) | (rate << 4)).to_bytes(3, "big")
+    return bytes(data)
+
+
+def _bomb_cases(folder: Path) -> list[Case]:
+    """Files whose few bytes decode (or probe) to far more than they hold."""
+    rng = np.random.default_rng(3)
+    folder = folder / "bomb"
+    folder.mkdir(exist_ok=True)
+    noise = rng.integers(0, 256, 8_000_000, dtype=np.uint8).tobytes()
+    files = {
+        # Format tag 0 at 7 Hz: FFmpeg buffered 1.2 GB of tiny packets while probing.
+        "tag0_7hz_2mb.wav": riff(0, 1, 7, 16, noise[:2_000_000]),
+        "tag0_7hz_8mb.wav": riff(0, 1, 7, 16, noise),
+        # Honest PCM "at 22 Hz": 1002 times more frames at the default sr.
+        "pcm_22hz_1.9mb.wav": riff(1, 1, 22, 16, noise[:1_900_000]),
+        "pcm_22hz_1mb.wav": riff(1, 1, 22, 16, noise[:1_000_000]),
+    }
+    cases = []
+    for name, payload in files.items():
+        (folder / name).write_bytes(payload)
+        cases.append(_file_case(f"bomb/{name}", "bomb", folder / name))
+        if name.startswith("tag0"):
+            cases.append(_file_case(f"bomb/{name}/info", "bomb", folder / name))
+            cases[-1].call = "info"
+            cases.append(_file_case(f"bomb/{name}/bytes", "bomb", folder / name))
+            cases[-1].as_bytes = True
+    silence = flac_silence(folder / "silence_90min_192k.flac", 90 * 60)
+    cases.append(_file_case("bomb/silence_90min_192k.flac/native", "bomb", silence, sr=None))
+    cases.append(_file_case("bomb/silence_90min_192k.flac/stereo", "bomb", silence, sr=None,
+                            mono=False))
+    cases.append(_file_case("bomb/silence_90min_192k.flac/info", "bomb", silence))
+    cases[-1].call = "info"
+    tone = folder / "tone.flac"
+    import soundfile
+
+    soundfile.write(tone, rng.standard_normal(44100) * 0.1, 44100, subtype="PCM_16")
+    two_hz = folder / "streaminfo_2hz.flac"
+    two_hz.write_bytes(flac_rate(tone.read_bytes(), 2))
+    cases.append(_file_case("bomb/streaminfo_2hz.flac", "bomb", two_hz, sr=16000))
+    return cases
+
+
+def _malformed_wav_cases(folder: Path) -> list[Case]:
+    """WAVs that libsndfile and a naive parser read differently."""
+    samples = np.arange(-3000, 3000, 3, dtype="<i2").tobytes()
+    files = {
+        "two_data_chunks.wav": two_data_chunks(samples, samples[::-1]),
+        "rf64_ds64_smaller.wav": rf64(samples, len(samples) // 2, len(samples)),
+        "rf64_ds64_larger.wav": rf64(samples, len(samples), len(samples) // 2),
+    }
+    cases = []
+    for name, payload in files.items():
+        (folder / name).write_bytes(payload)
+        cases.append(_file_case(f"malformed_wav/{name}", "malformed_wav", folder / name, sr=None))
+    return cases
+
+
+def _referencing_cases(folder: Path, sources: dict[str, Path]) -> list[Case]:
+    """Playlists and scripts, under audio names, that name other files."""
+    folder = folder / "referencing"
+    (folder / "sub").mkdir(parents=True, exist_ok=True)
+    import soundfile
+
+    soundfile.write(folder / "sub" / "x.wav", np.full(800, 0.25, np.float32), 8000)
+    segment = sources.get("m4a_aac") or folder / "sub" / "x.wav"
+    files = {
+        "concat.wav": "ffconcat version 1.0\nfile sub/x.wav\n",
+        "concat_absolute.mp3": f"ffconcat version 1.0\nfile '{folder / 'sub' / 'x.wav'}'\n",
+        "playlist.m3u8": f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n{segment}\n"
+                         "#EXT-X-ENDLIST\n",
+        "playlist.wav": f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n{segment}\n"
+                        "#EXT-X-ENDLIST\n",
+    }
+    cases = []
+    for name, text in files.items():
+        (folder / name).write_text(text)
+        cases.append(_file_case(f"referencing/{name}", "referencing", folder / name))
+        cases.append(_file_case(f"referencing/{name}/bytes", "referencing", folder / name))
+        cases[-1].as_bytes = True
+    return cases
 
 
 def _cut_points(size: int, count: int) -> list[int]:
@@ -459,11 +657,9 @@ def _serve(timeout: float) -> None:
             listeners.append(listener)
     # Warm up every backend once, so that a child's RSS growth is its own work.
     with tempfile.TemporaryDirectory() as warm:
-        import _corpus
-
         for kind in ("wav_pcm16", "flac_16", "m4a_aac"):
-            if _corpus.KINDS[kind].available():
-                path = _corpus.write(f"{warm}/w{_corpus.KINDS[kind].extension}", kind, seconds=0.2)
+            path = write_source(Path(warm) / f"w{_EXTENSIONS[kind]}", kind, 0.2, 0)
+            if path is not None:
                 audiodecode.load(path)
     results = [asdict(_run_one(case, timeout)) for case in cases]
     for listener in listeners:
@@ -532,6 +728,7 @@ def _rss(field_name: str) -> int:
 
 
 def _child(case: Case) -> dict[str, Any]:
+    import time
     import tracemalloc
     import warnings
 
@@ -554,8 +751,13 @@ def _child(case: Case) -> dict[str, Any]:
     tracemalloc.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        started = time.perf_counter()
         try:
-            y, _sr = audiodecode.load(target, **kwargs)
+            if case.call == "info":
+                described = audiodecode.info(target)
+                y = np.zeros(0, np.float32)
+            else:
+                y, _sr = audiodecode.load(target, **kwargs)
         except audiodecode.AudioDecodeError as exc:
             result = {"outcome": "typed error", "detail": f"{type(exc).__name__}: {exc}"}
             result["named"] = bool(exc.source) and exc.source in str(exc)
@@ -565,12 +767,18 @@ def _child(case: Case) -> dict[str, Any]:
             result = {"outcome": kind, "detail": f"{type(exc).__name__}: {exc}"}
         else:
             valid = isinstance(y, np.ndarray) and y.dtype.kind == "f" and y.ndim in (1, 2)
+            shown = f"shape {y.shape} {y.dtype}"
+            if case.call == "info":
+                shown = (f"info: {described.sample_rate} Hz, {described.channels} ch, "
+                         f"{described.frames} frames")
             result = {
                 "outcome": "array" if valid else "other",
-                "detail": f"shape {y.shape} {y.dtype}",
+                "detail": shown,
                 "output_bytes": int(y.nbytes),
                 "zeros": bool(y.size > 1000 and not np.any(y)),
             }
+    result["seconds"] = time.perf_counter() - started
+    result["call"] = case.call
     result["reserved"] = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     result["rss_growth"] = max(0, _rss("VmHWM") - before)
@@ -617,6 +825,22 @@ def table(outcomes: Sequence[Outcome], *, fuzz_examples: int | None = None) -> s
     )
     if fuzz_examples is not None:
         lines.append(f"Coverage-guided fuzz inputs run (atheris, benchmarks/fuzz_atheris.py): {fuzz_examples}.")
+    return "\n".join(lines)
+
+
+#: The groups :func:`family_table` lists case by case.
+FAMILIES = ("bomb", "referencing", "malformed_wav")
+
+
+def family_table(outcomes: Sequence[Outcome], groups: Sequence[str] = FAMILIES) -> str:
+    """One row per case of ``groups``: the call, what it gave, its peak RSS growth and time."""
+    lines = ["| case | call | file | outcome | peak RSS growth | time |", "|---|---|---|---|---|---|"]
+    for o in outcomes:
+        if o.group not in groups:
+            continue
+        what = o.detail.split(":")[0] if o.outcome != "array" else o.detail
+        lines.append(f"| {o.name} | {o.call} | {_mib(o.size)} | {what} | "
+                     f"{_mib(o.rss_growth)} | {o.seconds:.2f} s |")
     return "\n".join(lines)
 
 
