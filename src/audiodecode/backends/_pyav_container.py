@@ -8,7 +8,6 @@ other backends do; ``error_message`` turns FFmpeg's exceptions into the words of
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any, cast
 
@@ -105,15 +104,6 @@ def allowed_demuxers(kind: str) -> str:
 _SAFE_DEMUXERS: str | None = None
 
 
-def _descriptor_path(source: Source) -> str:
-    assert source.path is not None
-    if source.fd is not None:
-        link = f"/proc/self/fd/{source.fd}"
-        if os.path.exists(link):
-            return link
-    return source.path
-
-
 def open_container(source: Source) -> av.container.InputContainer:
     """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate.
 
@@ -130,10 +120,10 @@ def open_container(source: Source) -> av.container.InputContainer:
         "analyzeduration": str(PROBE_MICROSECONDS),
     }
     if source.path is not None:
-        # "file:" makes FFmpeg read the name as a path, whatever it looks like. Where the
-        # descriptor the Source opened has a name of its own, FFmpeg opens that: the very
-        # file that was sniffed, whatever its name's encoding (PyAV passes names as UTF-8).
-        target: Any = "file:" + _descriptor_path(source)
+        # "file:" makes FFmpeg read the name as a path, whatever it looks like (PyAV passes
+        # a name that is not UTF-8 as its bytes). The name, not the Source's descriptor: a
+        # few raw formats are recognised by their extension alone.
+        target: Any = "file:" + source.path
         options["protocol_whitelist"] = "file"
     else:
         target = source.fileobj
