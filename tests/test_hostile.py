@@ -327,6 +327,22 @@ def test_malformed_wavs_read_as_libsndfile_does(tmp_path, variant):
             assert reader.name != "wav"  # the fast path declined
 
 
+@pytest.mark.parametrize("data_frames", [1000, 600_000], ids=["clip", "long"])
+def test_a_second_data_chunk_far_after_the_first_is_found(tmp_path, data_frames):
+    """Beyond the bytes read with a clip's samples, and in a file read as it decodes."""
+    first = np.arange(data_frames, dtype=np.int64).astype("<i2").tobytes()
+    data = bytearray(_hostile.riff(1, 1, 8000, 16, first))
+    data += b"LIST" + struct.pack("<I", 1000) + bytes(1000)
+    data += b"data" + struct.pack("<I", 4) + b"\x01\x00\x02\x00"
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    path = tmp_path / "far.wav"
+    path.write_bytes(bytes(data))
+    with open_source(path) as source, open_reader(source) as reader:
+        assert reader.name != "wav"
+    expected, _ = _libsndfile_or_ffmpeg(path)
+    assert audiodecode.load(path, sr=None)[0].tobytes() == expected.tobytes()
+
+
 def test_a_wav_with_chunks_after_the_data_stays_on_the_fast_path(tmp_path):
     samples = np.arange(-800, 800, dtype="<i2")
     data = bytearray(_hostile.riff(1, 1, 8000, 16, samples.tobytes()))
