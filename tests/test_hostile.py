@@ -226,6 +226,21 @@ def test_a_failed_allocation_is_a_typed_error(made, monkeypatch):
         audiodecode.load(made["tone.flac"])
 
 
+@pytest.mark.parametrize("call", ["load", "info"])
+def test_a_decoder_out_of_memory_is_a_typed_error(made, monkeypatch, call):
+    """FFmpeg's ENOMEM, libsoxr's buffers: whatever a backend allocates, no bare MemoryError."""
+    from audiodecode import backends
+
+    def no_memory(name):
+        def reader(*args, **kwargs):
+            raise MemoryError
+        return reader
+
+    monkeypatch.setattr(backends, "_reader_class", no_memory)
+    with pytest.raises(AudioTooLargeError, match=r"tone.flac: out of memory"):
+        getattr(audiodecode, call)(made["tone.flac"])
+
+
 def test_a_block_that_does_not_fit_in_memory_is_a_typed_error(made, monkeypatch):
     from audiodecode import _pipeline
 

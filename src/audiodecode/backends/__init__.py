@@ -134,7 +134,7 @@ def decode_with_fallback(
     index = 0
     # A loop rather than a generator of readers: this runs on every load, where a generator's
     # frame and resumptions are a measurable share of a short WAV clip's load.
-    while (opened := _open_first(source, order, index, True, failures)) is not None:
+    while (opened := _open_first_in_memory(source, order, index, failures)) is not None:
         reader, index = opened
         with reader:
             try:
@@ -149,6 +149,15 @@ def decode_with_fallback(
                 raise _out_of_memory(source, reader.name, exc) from exc
         index += 1
     raise _every_backend_failed(source, failures)
+
+
+def _open_first_in_memory(
+    source: Source, order: tuple[str, ...], start: int, failures: list[tuple[str, Exception]]
+) -> tuple[Reader, int] | None:
+    try:
+        return _open_first(source, order, start, True, failures)
+    except MemoryError as exc:
+        raise _out_of_memory(source, None, exc) from exc
 
 
 def _out_of_memory(source: Source, backend: str | None, exc: MemoryError) -> AudioTooLargeError:
