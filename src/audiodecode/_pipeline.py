@@ -63,9 +63,9 @@ FIRST_ALLOCATION_BYTES = 16 << 20
 # caller chose a ``max_duration`` (per call or with ``set_max_duration``), a file may decode to
 # at most EXPANSION_LIMIT bytes per byte of the file, counted at the target rate and dtype on
 # every channel the decoder makes (before any downmix), or to OUTPUT_FLOOR_BYTES, whichever
-# is more. Honest audio stays far below: 6 kbit/s stereo Opus at its own rate makes 512 bytes
-# of float32 per byte, an 8 kHz 8-bit WAV resampled to 192 kHz float64 192; FLAC of real
-# recordings 10 to 60, and files beyond the floor (25 min of 44.1 kHz stereo float32) are long.
+# is more (the floor is 12 minutes of 44.1 kHz stereo float32). Honest audio stays below:
+# FLAC of real recordings makes about 4 bytes of float32 per byte at its own rate, 128 kbit/s
+# MP3 about 22, 6 kbit/s stereo Opus 512, an 8 kHz 8-bit WAV resampled to 192 kHz float64 192.
 # What crosses it is a header's rate that is a lie (1.9 MB of PCM "at 22 Hz": 2004 bytes per
 # byte at the default sr) or hours of digital silence (FLAC codes 192 kHz stereo silence in
 # about 1/2048 of its float32 size). A length that a header claims is checked before anything
