@@ -10,6 +10,8 @@ read that one value. ``tests/test_signatures.py`` holds every signature to
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -27,7 +29,7 @@ FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 #: The default ``max_duration`` of :func:`~audiodecode.load`, in seconds (24 hours); see
 #: :func:`set_max_duration`.
-MAX_DURATION = 24 * 3600.0
+MAX_DURATION = DEFAULT_MAX_DURATION = 24 * 3600.0
 
 
 class LoadOptions(NamedTuple):
@@ -80,7 +82,7 @@ class LoadOptions(NamedTuple):
         # Run on every load: locals and inline tests, as each attribute read and call shows.
         sr, _, offset, duration, dtype, res_type, backend, max_duration = self
         if sr is not None:
-            if isinstance(sr, bool) or not isinstance(sr, (int, float, np.number)) or not (
+            if isinstance(sr, bool) or not isinstance(sr, _REAL_TYPES) or not (
                 SR_MIN <= sr <= SR_MAX
             ):
                 msg = f"sr={sr!r} must be None or a number of Hz from {SR_MIN:g} to {SR_MAX:g}"
@@ -90,6 +92,7 @@ class LoadOptions(NamedTuple):
         if backend is not None:
             check_backend(backend)
         if offset != 0.0 or duration is not None:
+            _check_seconds(offset, duration)
             check_span(offset, duration)
         if max_duration is not None:
             check_max_duration(max_duration)
@@ -146,9 +149,33 @@ def _resolve_dtype(dtype: Any) -> np.dtype:
     return FLOAT32 if resolved.type is np.float32 else _FLOAT64
 
 
+# Real numbers: numpy's complex scalars are ``np.number`` too, and compare by their real part.
+_REAL_TYPES = (int, float, np.integer, np.floating)
+
+
+def _check_seconds(offset: float, duration: float | None) -> None:
+    """Raise ``ValueError`` for an offset or duration that is not a real number of seconds a
+    float can hold (``10**400``, ``1j``), or a duration of minus infinity."""
+    for name, value in (("offset", offset), ("duration", duration)):
+        if value is None:
+            continue
+        text = repr(value) if len(repr(value)) <= 40 else repr(value)[:20] + "..."
+        if not isinstance(value, numbers.Real):
+            msg = f"{name}={text} must be a real number of seconds"
+            raise ValueError(msg)  # noqa: TRY004 - every bad value of load's is a ValueError
+        try:
+            seconds = float(value)
+        except OverflowError:
+            msg = f"{name}={text} is too large to be a number of seconds"
+            raise ValueError(msg) from None
+        if name == "duration" and seconds == -math.inf:
+            msg = "duration=-inf must be a number of seconds, math.inf or None"
+            raise ValueError(msg)
+
+
 def check_max_duration(seconds: float) -> None:
     """Raise ``ValueError`` unless ``seconds`` is a positive number (``math.inf`` included)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.number)) or not (
+    if isinstance(seconds, bool) or not isinstance(seconds, _REAL_TYPES) or not (
         seconds > 0
     ):
         msg = f"max_duration={seconds!r} must be a positive number of seconds (math.inf: none)"
@@ -160,7 +187,10 @@ def set_max_duration(seconds: float) -> float:
     the old one.
 
     ``load`` refuses audio longer than this (:class:`~audiodecode.AudioTooLargeError`) unless
-    called with its own ``max_duration``. The limit guards against files whose few bytes
+    called with its own ``max_duration``. While it is the default (24 hours) and a call
+    passes none, a file may also decode to at most 1024 bytes per byte of the file (or 256
+    MiB, whichever is more): the decompression-bomb bound. Setting any other value, like
+    passing ``max_duration``, leaves the duration as the only bound. The limit guards against files whose few bytes
     decode to hours of samples (a header claiming 1 Hz, FLAC or Opus silence); it is a
     duration in seconds of the file's audio, so the output is at most ``seconds * sr``
     frames. ``math.inf`` removes it.

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _options
+from ._options import DEFAULT_MAX_DURATION
 from ._resample import MAX_RATIO, MIN_RATIO, Resampler, make_resampler, output_length
 from ._scratch import borrow_array, give_back
 from ._span import resolve_span
@@ -57,6 +59,19 @@ RESAMPLE_CALL_FRAMES = 1 << 20
 # if more samples arrive. A header that tells the truth is trusted up to that point, which
 # every real file reaches, so honest files are written in place as before.
 FIRST_ALLOCATION_BYTES = 16 << 20
+# The decompression-bomb bound, as Pillow's ``MAX_IMAGE_PIXELS`` is for images. Unless the
+# caller chose a ``max_duration`` (per call or with ``set_max_duration``), a file may decode to
+# at most EXPANSION_LIMIT bytes per byte of the file, counted at the target rate and dtype on
+# every channel the decoder makes (before any downmix), or to OUTPUT_FLOOR_BYTES, whichever
+# is more (the floor is 12 minutes of 44.1 kHz stereo float32). Honest audio stays below:
+# FLAC of real recordings makes about 4 bytes of float32 per byte at its own rate, 128 kbit/s
+# MP3 about 22, 6 kbit/s stereo Opus 512, an 8 kHz 8-bit WAV resampled to 192 kHz float64 192.
+# What crosses it is a header's rate that is a lie (1.9 MB of PCM "at 22 Hz": 2004 bytes per
+# byte at the default sr) or hours of digital silence (FLAC codes 192 kHz stereo silence in
+# about 1/2048 of its float32 size). A length that a header claims is checked before anything
+# is allocated; a length that is only decoded is checked as the samples arrive.
+EXPANSION_LIMIT = 1024
+OUTPUT_FLOOR_BYTES = 256 << 20
 # An output this much larger than what was decoded (and by more than the decoded frames) is
 # copied to its real length instead of returned as a slice that keeps the rest alive.
 SLACK_BYTES = 1 << 20
@@ -163,10 +178,30 @@ def plan(
             f"the ratio is outside 1/{1 / MIN_RATIO:g} to {MAX_RATIO:g}, where libsoxr takes "
             "minutes and gigabytes (a header's rate may be a lie); load it with sr=None"
         )
-        raise UnsupportedFormatError(reader.source.name, reason, reader.name)
+        error = UnsupportedFormatError(reader.source.name, reason, reader.name)
+        error.refused = True  # a verdict on the rate this decoder reports: ask no other one
+        raise error
+    ratio = 1.0 if sr is None else sr / reader.sample_rate
+    bound = None
+    # A WAV's output within the floor needs no file size: spare a speech clip the fstat.
+    if not reader.frames_proven or (
+        expected * reader.channels * dtype.itemsize * ratio > OUTPUT_FLOOR_BYTES
+    ):
+        bound = _expansion_bound(reader, options, dtype, ratio)
+    if bound is not None and bound < limit:
+        if reader.frames_exact and expected > bound and (
+            reader.frames_proven or _credible(reader, expected)
+        ):
+            raise _bomb(reader, sr, dtype, ratio, expected)
+        if not reader.frames_proven:
+            # A length that is only claimed: checked on the decoded frames (``Run``).
+            limit = bound
+            n_frames = min(n_frames, limit + 1)
+            expected = min(expected, limit + 1)
     resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
     if not reader.frames_proven:
-        ratio = 1.0 if resampler is None or sr is None else sr / reader.sample_rate
+        if resampler is None:
+            ratio = 1.0
         expected = _credible_frames(reader, expected, dtype, ratio)
     return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
                 limit, max_duration)
@@ -182,6 +217,60 @@ def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float
         return min(claimed, budget)
     typical, worst = bounds
     return min(claimed, worst, max(budget, typical))
+
+
+def _expansion_bound(
+    reader: Reader, options: LoadOptions, dtype: np.dtype, ratio: float
+) -> int | None:
+    """The most native frames the file may decode to (``EXPANSION_LIMIT``), or ``None``
+    when the caller chose a ``max_duration`` or the file's size is unknown."""
+    if options.max_duration is not None or _options.MAX_DURATION != DEFAULT_MAX_DURATION:
+        return None
+    size = reader.source.size()
+    if size is None:
+        return None
+    allowed = max(OUTPUT_FLOOR_BYTES, EXPANSION_LIMIT * size)
+    return int(allowed / (max(reader.channels, 1) * dtype.itemsize * ratio))
+
+
+def _credible(reader: Reader, frames: int) -> bool:
+    """Whether a file of this size and codec can code ``frames`` frames at all: a claim
+    beyond that is a header's lie, and what decodes is checked instead."""
+    bounds = reader.frame_bounds()
+    return bounds is None or frames <= bounds[1]
+
+
+def _bomb(
+    reader: Reader, sr: float | None, dtype: np.dtype, ratio: float, frames: int | None
+) -> AudioTooLargeError:
+    size = reader.source.size() or 0
+    frame_bytes = max(reader.channels, 1) * dtype.itemsize * ratio
+    allowed = max(OUTPUT_FLOOR_BYTES, EXPANSION_LIMIT * size)
+    rate = "its own rate" if sr is None else f"sr={sr:g}"
+    if frames is None:
+        makes = f"decodes to more than {allowed / 2**20:.6g} MiB"
+    else:
+        makes = f"would decode to {frames * frame_bytes / 2**20:.6g} MiB"
+    reason = (
+        f"{makes} of {dtype.name} at {rate} ({reader.sample_rate} Hz, {reader.channels} "
+        f"channels), more than {EXPANSION_LIMIT} bytes per byte of its {size} bytes or "
+        f"{OUTPUT_FLOOR_BYTES >> 20} MiB: a header's rate or length that lies, or a "
+        "decompression bomb; if you trust it, pass max_duration (e.g. math.inf, or "
+        "audiodecode.set_max_duration for every call), or offset/duration to read a part"
+    )
+    return AudioTooLargeError(reader.source.name, reason, reader.name)
+
+
+def _limit_error(reader: Reader, plan: Plan, frames: int) -> AudioTooLargeError:
+    """The error for a decode that went past ``plan.limit_frames``: the duration or the
+    expansion bound, whichever set it."""
+    if frames <= plan.max_duration * reader.sample_rate:
+        resampler = plan.resampler
+        if resampler is None:
+            return _bomb(reader, None, plan.dtype, 1.0, None)
+        ratio = resampler.sr_out / resampler.sr_in
+        return _bomb(reader, resampler.sr_out, plan.dtype, ratio, None)
+    return _too_large(reader, plan.max_duration, frames)
 
 
 def _too_large(reader: Reader, max_duration: float, frames: int) -> AudioTooLargeError:
@@ -278,7 +367,7 @@ class Run:
             self.frames_read += got
             remaining -= got
             if self.frames_read > plan.limit_frames:
-                raise _too_large(reader, plan.max_duration, self.frames_read)
+                raise _limit_error(reader, plan, self.frames_read)
             native = target[:got]
             if plan.downmix:
                 assert mix_buffer is not None
@@ -332,7 +421,25 @@ def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def decode(reader: Reader, plan: Plan) -> np.ndarray:
-    """The array sink: run the loop into one array shaped as ``librosa.load`` returns it."""
+    """The array sink: run the loop into one array shaped as ``librosa.load`` returns it.
+
+    Raises :class:`AudioTooLargeError`, not ``MemoryError``, when the output (or the
+    resampler's) cannot be allocated.
+    """
+    try:
+        return _decode(reader, plan)
+    except MemoryError as exc:
+        frame_bytes = plan.out_channels * plan.dtype.itemsize
+        wanted = plan.output_frames(plan.expected_frames) * frame_bytes
+        reason = (
+            f"cannot allocate the output ({exc or 'out of memory'}; about "
+            f"{wanted / 2**20:.6g} MiB expected); pass offset/duration to read a part, or "
+            "a lower sr"
+        )
+        raise AudioTooLargeError(reader.source.name, reason, reader.name) from exc
+
+
+def _decode(reader: Reader, plan: Plan) -> np.ndarray:
     channels = plan.out_channels
     expected = plan.output_frames(plan.expected_frames)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
@@ -390,7 +497,23 @@ def frame_blocks(
     librosa 1.0 yields block ``i`` while ``i * advance < len(z)``; librosa 0.11 (soundfile's
     ``blocks``) only while the block holds a sample beyond the previous block's overlap:
     ``librosa_011_tail``, which only the librosa patch asks for under librosa 0.11.
+
+    Raises :class:`AudioTooLargeError`, not ``MemoryError``, when a block (a ``block_size``
+    that does not fit in memory) cannot be allocated.
     """
+    try:
+        yield from _frame_blocks(run, plan, block_size, advance, fill_value, librosa_011_tail)
+    except MemoryError as exc:
+        block_bytes = block_size * plan.out_channels * plan.dtype.itemsize
+        reason = (f"cannot allocate a block of {block_bytes / 2**20:.6g} MiB "
+                  f"({exc or 'out of memory'}); pass a smaller block_length")
+        raise AudioTooLargeError(run.reader.source.name, reason, run.reader.name) from exc
+
+
+def _frame_blocks(
+    run: Run, plan: Plan, block_size: int, advance: int, fill_value: float | None,
+    librosa_011_tail: bool,
+) -> Iterator[np.ndarray]:
     overlap = block_size - advance if librosa_011_tail else 0
     channels = plan.out_channels
     shape = (block_size,) if channels == 1 else (block_size, channels)

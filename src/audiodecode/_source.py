@@ -191,6 +191,9 @@ def _regular_file_size(fd: int, name: str) -> int:
     """
     try:
         mode_and_size = os.fstat(fd)
+    except OverflowError:  # beyond a C int: no descriptor has that number
+        msg = f"{name}: file descriptor {fd} is not open (not a valid descriptor number)"
+        raise ValueError(msg) from None
     except OSError as exc:
         if exc.errno == errno.EBADF:
             msg = f"{name}: file descriptor {fd} is not open"
@@ -210,6 +213,17 @@ def _regular_file_size(fd: int, name: str) -> int:
     raise NotRegularFileError(name, reason)
 
 
+def _check_readable(fd: int, name: str) -> None:
+    """Raise ``ValueError`` for a descriptor open for writing only (reading it fails)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the first read says it
+        return
+    if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+        msg = f"{name}: file descriptor {fd} is open for writing only; open it for reading"
+        raise ValueError(msg)
+
+
 def open_source(obj: Any) -> Source:
     """Turn a user's argument into a :class:`Source`.
 
@@ -221,7 +235,7 @@ def open_source(obj: Any) -> Source:
     NotRegularFileError
         A FIFO, socket or device, by path or descriptor.
     ValueError
-        A file descriptor that is not open.
+        A file descriptor that is not open, or open for writing only.
     TypeError
         Something that is not one of the accepted kinds (a text-mode file, a list...).
     """
@@ -245,11 +259,14 @@ def open_source(obj: Any) -> Source:
             raise
         return source
     if isinstance(obj, (bytes, bytearray, memoryview)):
+        if isinstance(obj, memoryview) and not obj.contiguous:
+            obj = obj.tobytes()  # a strided view: BytesIO takes contiguous buffers only
         return Source(f"<{type(obj).__name__}>", fileobj=io.BytesIO(obj), owned=True)
     if isinstance(obj, int) and not isinstance(obj, bool):
         name = f"<fd {obj}>"
         # A pipe, socket or device given as a descriptor is refused like one given by path.
         size = _regular_file_size(obj, name)
+        _check_readable(obj, name)
         # soundfile (and so librosa) closes a descriptor it was given; so do we.
         source = Source(name, fileobj=os.fdopen(obj, "rb", closefd=True), owned=True)
         source._size = size

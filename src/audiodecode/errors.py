@@ -39,6 +39,10 @@ class AudioDecodeError(RuntimeError):
     'song.mp3: truncated frame [pyav]'
     """
 
+    #: True for a refusal that no other backend could change (a rate too far from ``sr``):
+    #: the loader then tries no other backend. Kept by pickling (it is in ``__dict__``).
+    refused: bool = False
+
     def __init__(self, source: str, reason: str = "", backend: str | None = None) -> None:
         # ``reason`` has a default because some frameworks rebuild an exception from its
         # message alone (PyTorch's DataLoader does, for errors raised in its workers).
@@ -73,11 +77,16 @@ class NonFiniteAudioError(CorruptAudioError):
 
 
 class AudioTooLargeError(AudioDecodeError):
-    """The audio is longer than the ``max_duration`` limit of :func:`audiodecode.load`.
+    """The audio is longer than the ``max_duration`` limit of :func:`audiodecode.load`, or
+    decodes to far more than its bytes can honestly code (a decompression bomb).
 
+    With the default ``max_duration``, a file may decode to at most 1024 bytes of output per
+    byte of the file (at the target rate and dtype), or 256 MiB, whichever is more; passing
+    any ``max_duration`` (``math.inf`` included), per call or with
+    :func:`audiodecode.set_max_duration`, replaces that bound with the duration alone.
     Raised before the output is allocated when the file's length is known, otherwise as soon
     as the decoded audio passes the limit (a header can lie about the length; the samples
-    cannot).
+    cannot); also when the memory for the output cannot be had (never a bare ``MemoryError``).
     """
 
 

@@ -105,7 +105,10 @@ def open_reader(source: Source, backend: str | None = None, *, decoding: bool = 
         the message gives each backend's reason.
     """
     failures: list[tuple[str, Exception]] = []
-    opened = _open_first(source, _order(source, backend), 0, decoding, failures)
+    try:
+        opened = _open_first(source, _order(source, backend), 0, decoding, failures)
+    except MemoryError as exc:
+        raise _out_of_memory(source, None, exc) from exc
     if opened is None:
         raise _every_backend_failed(source, failures)
     return opened[0]
@@ -131,7 +134,7 @@ def decode_with_fallback(
     index = 0
     # A loop rather than a generator of readers: this runs on every load, where a generator's
     # frame and resumptions are a measurable share of a short WAV clip's load.
-    while (opened := _open_first(source, order, index, True, failures)) is not None:
+    while (opened := _open_first_in_memory(source, order, index, failures)) is not None:
         reader, index = opened
         with reader:
             try:
@@ -139,9 +142,31 @@ def decode_with_fallback(
             except AudioTooLargeError:
                 raise  # the audio's length, not this backend, is the problem: do not decode again
             except AudioDecodeError as exc:
+                if exc.refused:
+                    raise
                 failures.append((reader.name, exc))
+            except MemoryError as exc:
+                raise _out_of_memory(source, reader.name, exc) from exc
         index += 1
     raise _every_backend_failed(source, failures)
+
+
+def _open_first_in_memory(
+    source: Source, order: tuple[str, ...], start: int, failures: list[tuple[str, Exception]]
+) -> tuple[Reader, int] | None:
+    try:
+        return _open_first(source, order, start, True, failures)
+    except MemoryError as exc:
+        raise _out_of_memory(source, None, exc) from exc
+
+
+def _out_of_memory(source: Source, backend: str | None, exc: MemoryError) -> AudioTooLargeError:
+    # The pipeline bounds what a file may make (``_pipeline.EXPANSION_LIMIT``) and turns a
+    # failed allocation of the output into this error itself; a decoder's own allocations
+    # (FFmpeg's ENOMEM, libsoxr's buffers) end here, so that no bare MemoryError escapes.
+    detail = str(exc) or "no detail"
+    reason = f"out of memory while decoding ({detail}); pass offset/duration to read a part"
+    return AudioTooLargeError(source.name, reason, backend)
 
 
 def _order(source: Source, backend: str | None) -> tuple[str, ...]:

@@ -13,31 +13,126 @@ from typing import TYPE_CHECKING, Any, cast
 
 import av
 
+from .._source import sniff
+
 if TYPE_CHECKING:
     from .._source import Source
 
-__all__ = ["bits_per_sample", "error_message", "format_name", "open_container"]
+__all__ = [
+    "allowed_demuxers", "bits_per_sample", "error_message", "format_name", "open_container",
+    "referencing_kind",
+]
 
 # av.open keyword arguments; PyAV < 19 decodes metadata strictly by default, and a tag that
 # is not UTF-8 must not make an audio file unreadable (we never look at the metadata).
 _OPEN_KWARGS: dict[str, Any] = {"metadata_errors": "replace"}
 
+# Bytes FFmpeg may read to recognise the container and find the stream's parameters (its
+# default is 5 MB, and 5 s of audio). Probing buffers every packet it reads, and a stream of
+# tiny packets costs hundreds of bytes of memory per byte probed: a 2 MB "WAV" with format
+# tag 0 at 7 Hz took 1.2 GB and 14 s to be called undecodable. 128 KiB bounds that to about
+# 20 MB and a second, and holds the header of every container we sniff.
+PROBE_BYTES = 1 << 17
+PROBE_MICROSECONDS = 5_000_000
+
+# Demuxers that open resources other than the input (playlists, concat scripts, image
+# sequences, network sessions, devices, filter graphs that read files): never used, whatever
+# the input says it is. FFmpeg probes every demuxer it has, so a file named ``clip.wav``
+# holding ``ffconcat version 1.0`` would otherwise be read as the files it lists.
+UNSAFE_DEMUXERS = frozenset({
+    "concat", "hls", "applehttp", "dash", "imf", "image2", "sdp", "rtp", "rtsp", "sap",
+    "webm_dash_manifest", "lavfi", "avisynth", "vapoursynth", "dvdvideo", "bluray",
+    "libcdio", "alsa", "oss", "pulse", "jack", "sndio", "openal", "fbdev", "kmsgrab",
+    "x11grab", "xcbgrab", "video4linux2", "v4l2", "decklink", "iec61883", "dshow",
+    "avfoundation", "gdigrab", "vfwcap", "android_camera", "ffmetadata",
+})  # fmt: skip
+
+# Containers whose magic bytes (``_source.sniff``) name one demuxer: only it may open them.
+_DEMUXER_BY_CONTAINER = {
+    "wav": "wav", "w64": "w64", "aiff": "aiff", "flac": "flac", "ogg": "ogg", "caf": "caf",
+    "au": "au", "mp4": "mov", "matroska": "matroska", "asf": "asf",
+}  # fmt: skip
+
+# Text that starts a playlist or a script naming other files; recognised before FFmpeg is
+# asked, to say what the file is (FFmpeg only says its format is not allowed).
+_REFERENCING_HEADS = (
+    (b"ffconcat version", "an ffconcat script"),
+    (b"#EXTM3U", "an M3U/HLS playlist"),
+    (b"[playlist]", "a PLS playlist"),
+    (b"v=0", "an SDP session description"),
+    (b"<MPD", "a DASH manifest"),
+    (b"<?xml", "an XML document (a DASH manifest or playlist?)"),
+)
+
+
+def referencing_kind(head: bytes) -> str | None:
+    """What a playlist or script that names other resources is, from its first bytes.
+
+    Examples
+    --------
+    >>> referencing_kind(b"ffconcat version 1.0\\nfile a.wav\\n")
+    'an ffconcat script'
+    >>> referencing_kind(b"RIFF") is None
+    True
+    """
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")  # a UTF-8 BOM, blank lines
+    for magic, kind in _REFERENCING_HEADS:
+        if text.startswith(magic):
+            return kind
+    return None
+
+
+def allowed_demuxers(kind: str) -> str:
+    """FFmpeg's ``format_whitelist`` for an input sniffed as ``kind``: its own demuxer when
+    the magic bytes name one, else every demuxer but :data:`UNSAFE_DEMUXERS`."""
+    named = _DEMUXER_BY_CONTAINER.get(kind)
+    if named is not None:
+        return named
+    global _SAFE_DEMUXERS
+    if _SAFE_DEMUXERS is None:
+        names = set()
+        for name in av.formats_available:
+            try:
+                av.format.ContainerFormat(name, "r")
+            except ValueError:  # a muxer only
+                continue
+            names.update(name.split(","))
+        _SAFE_DEMUXERS = ",".join(sorted(names - UNSAFE_DEMUXERS))
+    return _SAFE_DEMUXERS
+
+
+_SAFE_DEMUXERS: str | None = None
+
 
 def open_container(source: Source) -> av.container.InputContainer:
-    """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate."""
+    """``av.open`` on the source's path or (rewound) file object; FFmpeg errors propagate.
+
+    FFmpeg may use only the demuxers :func:`allowed_demuxers` gives for the sniffed
+    container, probe at most :data:`PROBE_BYTES`, and open no resource but the input: the
+    ``file`` protocol for a path (nothing else a name could mean, such as ``concat:`` or
+    ``subfile,,``), no protocol at all for a file object.
+    """
     global _OPEN_KWARGS
     kwargs: dict[str, Any] = dict(_OPEN_KWARGS)
+    options = {
+        "format_whitelist": allowed_demuxers(sniff(source.head())),
+        "probesize": str(PROBE_BYTES),
+        "analyzeduration": str(PROBE_MICROSECONDS),
+    }
     if source.path is not None:
-        target: Any = source.path
+        # "file:" makes FFmpeg read the name as a path, whatever it looks like (PyAV passes
+        # a name that is not UTF-8 as its bytes). The name, not the Source's descriptor: a
+        # few raw formats are recognised by their extension alone.
+        target: Any = "file:" + source.path
+        options["protocol_whitelist"] = "file"
     else:
         target = source.fileobj
         # av reads sequentially from the current position but seeks to absolute offsets:
         # byte 0 of the object must be byte 0 of the file.
         target.seek(0)
-        # Bytes handed to us are one file. Without this, a playlist or reference inside them
-        # (an ``ffconcat`` list, HLS, DASH) makes FFmpeg open other files, relative to the
-        # working directory, or URLs. ``data:`` URIs carry their bytes inline.
-        kwargs["container_options"] = {"protocol_whitelist": "data"}
+        # PyAV reads the object itself; any protocol would be a second resource.
+        options["protocol_whitelist"] = ""
+    kwargs["container_options"] = options
     try:
         container = av.open(target, "r", **kwargs)
     except TypeError as exc:

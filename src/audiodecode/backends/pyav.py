@@ -29,7 +29,13 @@ import numpy as np
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
 from ._base import Decline, Reader
-from ._pyav_container import bits_per_sample, error_message, format_name, open_container
+from ._pyav_container import (
+    bits_per_sample,
+    error_message,
+    format_name,
+    open_container,
+    referencing_kind,
+)
 from ._pyav_frames import SAMPLE_FORMATS, copy_frame
 from ._pyav_seek import NEAR_SECONDS, SEEK_ATTEMPTS, SampleClock, exact_timestamps, preroll
 
@@ -101,6 +107,11 @@ class PyAVReader(Reader):
 
     def _open(self) -> None:
         """Open the container and the decoder, positioned before the first frame."""
+        kind = referencing_kind(self.source.head())
+        if kind is not None:
+            reason = (f"refused: the data is {kind}, which names other files or URLs; "
+                      "audiodecode reads only the file it is given")
+            raise self._fail(UnsupportedFormatError, reason)
         try:
             container = open_container(self.source)
         except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
@@ -135,7 +146,11 @@ class PyAVReader(Reader):
         if kind != "unknown":
             reason = f"looks like {kind} but FFmpeg cannot read it: {detail}"
             return self._fail(CorruptAudioError, reason)
-        return self._fail(UnsupportedFormatError, f"FFmpeg does not recognise the data: {detail}")
+        reason = (
+            f"FFmpeg does not recognise the data: {detail} (formats that open other files, "
+            "such as playlists, concat scripts and image sequences, are refused)"
+        )
+        return self._fail(UnsupportedFormatError, reason)
 
     def _describe(self) -> None:
         """Fill in the public attributes; decodes the first frame (cheap, and authoritative)."""

@@ -76,13 +76,22 @@ class SndfileReader(Reader):
                 msg = "the soundfile.SoundFile passed in is closed"
                 raise ValueError(msg)
         else:
-            target: Any = source.path if source.path is not None else _SeekGuard(source.fileobj)
+            target: Any
+            if source.fd is not None:
+                # By the descriptor the Source opened, not by name: libsndfile reads the very
+                # file that was sniffed, and a name that is not UTF-8 (which soundfile cannot
+                # encode) does not send the file to another decoder. libsndfile takes the
+                # descriptor's position as the start of the file.
+                os.lseek(source.fd, 0, os.SEEK_SET)
+                target = source.fd
+            else:
+                target = _SeekGuard(source.fileobj)
             if sniff(source.head()) == "mp3":
                 self.length_in_doubt = _cut_short_of_xing_bytes(source)
             if source.fileobj is not None:
                 source.fileobj.seek(0)
             try:
-                self._file = sf.SoundFile(target)
+                self._file = sf.SoundFile(target, closefd=False)
             except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
                 # libsndfile could not even parse the header: the data may still be something
                 # FFmpeg reads (a codec libsndfile lacks, or bytes that only looked like MP3).

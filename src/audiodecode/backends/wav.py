@@ -92,11 +92,12 @@ class WavReader(Reader):
                     raise Decline(msg)
                 data_offset = body
                 data_size = chunk_size
-                if riff != b"RIFF" and chunk_size == 0xFFFFFFFF:
-                    if data_size64 is None:
-                        msg = "RF64 without a ds64 chunk"
-                        raise Decline(msg)
+                if riff != b"RIFF" and data_size64 is not None:
+                    # libsndfile takes ds64's size, whatever the 32-bit field says.
                     data_size = data_size64
+                elif riff != b"RIFF" and chunk_size == 0xFFFFFFFF:
+                    msg = "RF64 without a ds64 chunk"
+                    raise Decline(msg)
                 break
             if chunk_id in (b"fmt ", b"ds64"):
                 if chunk_size < 16 or chunk_size > 1024:
@@ -162,13 +163,51 @@ class WavReader(Reader):
         self._data_offset = data_offset
         self._position = 0
         # libsndfile trusts the header unless the file is shorter, then reads what is there.
+        tail = b""
         if read_small_data and self._fd is not None and data_size <= _SMALL_DATA_BYTES:
             available = self._read_small_data(data_size)
+            after = data_size + (data_size & 1)
+            tail = bytes(self._data[after:available]) if self._data is not None else b""
+            if available < data_size + _TAIL_BYTES:
+                end_of_file = data_offset + available
         else:
             if end_of_file is None:
                 end_of_file = self._size()
             available = max(0, end_of_file - data_offset)
         self.frames = min(data_size, available) // block_align
+        if available > data_size:
+            self._check_chunks_after_data(data_offset + data_size + (data_size & 1), tail,
+                                          end_of_file)
+
+    def _check_chunks_after_data(self, position: int, tail: bytes, end: int | None) -> None:
+        """Decline a file with a second ``data`` chunk after the first.
+
+        We read the first; libsndfile 1.2 refuses such a file (others read the last), so
+        whatever the fallback reads is the answer, not a guess of ours. ``tail`` holds the
+        bytes from ``position`` on, as far as they were read with the samples.
+        """
+        start = position
+        for _ in range(_CHUNKS_AFTER_DATA):
+            at = position - start
+            header = tail[at : at + 8] if at + 8 <= len(tail) else b""
+            if not header:
+                if end is None:
+                    end = self._size()
+                if position + 8 > end:
+                    return
+                header = self.source.read_at(position, 8)
+                if len(header) < 8:
+                    return
+            chunk_id = header[:4]
+            if chunk_id == b"data":
+                msg = "a second data chunk after the first"
+                raise Decline(msg)
+            if not _is_chunk_id(chunk_id):
+                return  # junk after the samples: libsndfile's parser stops there too
+            (size,) = _U32.unpack(header[4:])
+            position += 8 + size + (size & 1)
+        msg = "too many chunks after the data chunk"
+        raise Decline(msg)
 
     def _read_small_data(self, data_size: int) -> int:
         """Read a short file's samples now, in one call; return how many bytes were there.
@@ -179,8 +218,10 @@ class WavReader(Reader):
         from this thread's pool until ``close``.
         """
         assert self._fd is not None
-        self._data = borrow_bytes(data_size)
-        return os.preadv(self._fd, [self._data[:data_size].data], self._data_offset)
+        # A few bytes past the samples come in the same call: the chunks after them.
+        wanted = data_size + _TAIL_BYTES
+        self._data = borrow_bytes(wanted)
+        return os.preadv(self._fd, [self._data[:wanted].data], self._data_offset)
 
     def _size(self) -> int:
         size = self.source.size()  # the fstat made when the file was opened
@@ -255,6 +296,11 @@ _CHUNK_FRAMES = 1 << 18
 # read whole when it is opened. Reading a bit more than a short excerpt needs costs less than
 # the system calls it saves; a longer file is read as it is decoded, in bounded memory.
 _SMALL_DATA_BYTES = 1 << 20
+# Bytes read past a short file's samples in the same call: the headers of the chunks that
+# follow them (LIST, id3...) are nearly always within them.
+_TAIL_BYTES = 256
+# Chunks after the data chunk looked at before the file is left to libsndfile.
+_CHUNKS_AFTER_DATA = 64
 
 
 def _fill(file: IO[bytes], buffer: memoryview) -> int:

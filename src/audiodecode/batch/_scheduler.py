@@ -89,10 +89,29 @@ def load_group(
         try:
             outcomes.append((True, load_one(path, transform, options)))
         except Exception as exc:  # noqa: BLE001, PERF203 - each file's error is its own outcome
-            outcomes.append((False, exc))
+            outcomes.append((False, _portable(exc, path)))
             if stop_at_failure:
                 break
     return outcomes
+
+
+def _portable(exc: Exception, path: AudioSource) -> Exception:
+    """``exc``, or in a worker process an ``AudioDecodeError`` saying the same when ``exc``
+    cannot be rebuilt in the parent: unpickling a result fails there, and the pool with it
+    (``BrokenProcessPool``), which would take every other file down."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None:
+        return exc
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception as problem:  # noqa: BLE001 - whatever rebuilding it raises
+        reason = (f"{describe_failure(exc)} (the exception cannot be sent back from a worker "
+                  f"process: {type(problem).__name__}: {problem})")
+        return AudioDecodeError(_name(0, path), reason)
+    return exc
 
 
 # --- the ordered, bounded scheduler ----------------------------------------------------------
@@ -168,7 +187,19 @@ def run(
             try:
                 outcomes = future.result(timeout=timeout)
             except concurrent.futures.BrokenExecutor:
-                raise  # the pool died (a worker crashed): no file is to blame
+                if not owned:
+                    raise  # the caller's pool died: it is theirs to replace
+                # A worker died (a crash in C, os._exit, out of memory) or a result could not
+                # be rebuilt here; every task in flight failed with it. A new pool takes the
+                # other groups, and this group's files run one at a time in a pool of their
+                # own, so that only the file that breaks it fails.
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool, owned = _make_pool(kind, executor, workers)
+                for slot, (start, queued_group, _) in enumerate(pending):
+                    pending[slot] = (start, queued_group, submit(
+                        pool, queued_group, transform, options, stop_at_failure))
+                outcomes = _one_by_one(first, group, transform, options, stop_at_failure,
+                                       timeout)
             except concurrent.futures.TimeoutError as task_error:
                 if future.done():  # the task's own TimeoutError, not ours
                     outcomes = [(False, task_error)] * len(group)
@@ -244,6 +275,49 @@ def submit(
     future: concurrent.futures.Future[list[tuple[bool, Any]]] = concurrent.futures.Future()
     future.set_result(load_group(group, transform, options, stop_at_failure))
     return future
+
+
+def _one_by_one(
+    first: int,
+    group: list[AudioSource],
+    transform: Callable[..., Any] | None,
+    options: LoadOptions,
+    stop_at_failure: bool,
+    timeout: float | None,
+) -> list[tuple[bool, Any]]:
+    """Each file of a group whose pool broke, alone in a one-worker pool: the outcomes, with
+    an ``AudioDecodeError`` for a file that breaks the pool again."""
+    outcomes: list[tuple[bool, Any]] = []
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=_mp_context())
+    try:
+        for offset, path in enumerate(group):
+            future = submit(pool, [path], transform, options, stop_at_failure)
+            try:
+                outcomes.extend(future.result(timeout=timeout))
+            except concurrent.futures.BrokenExecutor as broken:
+                reason = (
+                    "the worker process died while loading it (a crash in a C library, "
+                    "os._exit in the transform, or out of memory), or its result could not "
+                    f"be rebuilt in this process ({type(broken).__name__})"
+                )
+                outcomes.append((False, AudioDecodeError(_name(first + offset, path), reason)))
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=_mp_context())
+            except concurrent.futures.TimeoutError:
+                late = DecodeTimeoutError(_name(first + offset, path),
+                                          f"not done after timeout={timeout:g} s")
+                outcomes.append((False, late))
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=_mp_context())
+            except Exception as task_error:  # noqa: BLE001 - the task failed as a whole
+                outcomes.append((False, task_error))
+            if stop_at_failure and outcomes and not outcomes[-1][0]:
+                break
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes
 
 
 def _make_pool(
