@@ -10,6 +10,7 @@ is in :mod:`audiodecode._load`.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ _LIBSNDFILE_WAV_CODECS = frozenset({
 def libsndfile_reads(path: str | os.PathLike[str]) -> bool:
     """Whether libsndfile opens the file's header (a cached answer's test under the patch).
 
+    Opened as the decoders open it, by descriptor, so that a name in any encoding gives the
+    answer a decode would.
+
     Examples
     --------
     >>> import numpy as np, soundfile as sf
@@ -65,8 +69,12 @@ def libsndfile_reads(path: str | os.PathLike[str]) -> bool:
     import soundfile as sf
 
     try:
-        sf.SoundFile(path).close()
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        with open_source(path) as source:
+            if source.fd is None:
+                return False
+            sf.SoundFile(source.fd, closefd=False).close()
+    # AudioDecodeError is a RuntimeError: a file that became unreadable reads as "no".
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError):
         return False
     return True
 
