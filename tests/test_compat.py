@@ -55,7 +55,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What the patched librosa asked of audiodecode: "load", "info" or "stream".
 
     ``stream`` is recorded once its arguments pass validation (the patch asks
-    ``audiodecode._api.stream_blocks`` to validate them, and lets librosa answer calls it
+    ``audiodecode._api`` to validate them, and lets librosa answer calls it
     refuses).
     """
     calls: list[str] = []

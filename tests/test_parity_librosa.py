@@ -22,9 +22,10 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from _streams import stream_as_patched
 
 import audiodecode
-from audiodecode import AudioDecodeError, _api
+from audiodecode import AudioDecodeError
 
 LIBROSA_MAJOR = int(librosa.__version__.split(".")[0])
 
@@ -331,7 +332,7 @@ def oracle_stream(path, **kwargs):
 def ours_stream(path, **kwargs):
     """``audiodecode.stream``'s blocks; under librosa 0.11 with the block rules the librosa
     patch asks for there (``stream`` itself follows librosa 1.0, whatever is installed)."""
-    return list(_api.stream_blocks(path, **kwargs, librosa_011=LIBROSA_MAJOR < 1))
+    return stream_as_patched(path, **kwargs)
 
 
 def assert_same_blocks(actual, expected):

@@ -15,10 +15,10 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from _streams import stream_as_patched
 from _whole_tracks import TRACKS, write_tracks
 
 import audiodecode
-from audiodecode import _api
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,7 +119,7 @@ def test_stream_blocks_are_librosas(tracks: dict[str, Path], name: str) -> None:
         options["sr"] = 16000  # librosa 1.0 resamples in stream; 0.11 has no sr argument
     expected = list(librosa.stream(tracks[name], **options))
     # librosa 0.11's block rules are the ones the librosa patch asks for there
-    actual = list(_api.stream_blocks(tracks[name], **options, librosa_011=LIBROSA_MAJOR < 1))
+    actual = stream_as_patched(tracks[name], **options)
     assert len(actual) == len(expected) > 10
     for block, expected_block in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(block, expected_block, strict=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -33,8 +33,20 @@ if TYPE_CHECKING:
 
     from .backends import Reader
 
-__all__ = ["NotReadByLibsndfile", "decode", "get_duration", "get_samplerate", "info",
-           "libsndfile_reads", "native_block_step", "read_info", "stream", "stream_blocks"]
+__all__ = [
+    "BlockShape",
+    "NotReadByLibsndfile",
+    "decode",
+    "get_duration",
+    "get_samplerate",
+    "info",
+    "libsndfile_reads",
+    "native_block_step",
+    "read_info",
+    "stream",
+    "stream_blocks",
+    "stream_options",
+]
 
 
 class NotReadByLibsndfile(Exception):  # noqa: N818 - a refusal, not an error any caller sees
@@ -217,76 +229,102 @@ def stream(
     >>> [b.shape for b in blocks][:2]
     [(9728,), (9728,)]
     """
-    return stream_blocks(
-        path, block_length=block_length, frame_length=frame_length, hop_length=hop_length,
-        sr=sr, mono=mono, offset=offset, duration=duration, fill_value=fill_value,
-        res_type=res_type, dtype=dtype, backend=backend,
-    )
+    shape = BlockShape(block_length, frame_length, hop_length, fill_value).checked()
+    options = stream_options(LoadOptions(sr, mono, offset, duration, dtype, res_type, backend))
+    return stream_blocks(path, options, shape)
+
+
+class BlockShape(NamedTuple):
+    """The block geometry of :func:`stream`: ``block_length`` frames of ``frame_length``
+    samples, ``hop_length`` apart; the last block padded with ``fill_value`` (``None``: short).
+
+    Examples
+    --------
+    >>> BlockShape(256, 2048, 512).checked().block_size
+    132608
+    >>> BlockShape(0, 2048, 512).checked()
+    Traceback (most recent call last):
+    ...
+    ValueError: block_length=0 must be a positive integer
+    """
+
+    block_length: int
+    frame_length: int
+    hop_length: int
+    fill_value: float | None = None
+
+    def checked(self) -> BlockShape:
+        """This shape, or a ``ValueError`` naming the first length that is not a positive
+        integer."""
+        for name, value in zip(self._fields[:3], self[:3], strict=True):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                msg = f"{name}={value} must be a positive integer"
+                raise ValueError(msg)
+        return self
+
+    @property
+    def block_size(self) -> int:
+        """Samples in a full block."""
+        return (self.block_length - 1) * self.hop_length + self.frame_length
+
+    @property
+    def advance(self) -> int:
+        """Samples from one block's start to the next's."""
+        return self.block_length * self.hop_length
+
+
+def stream_options(options: LoadOptions) -> LoadOptions:
+    """``options`` checked for :func:`stream`: a ``soxr_*`` ``res_type`` (the others cannot
+    stream), and no ``max_duration`` (a stream's memory is bounded by its block size).
+
+    Examples
+    --------
+    >>> stream_options(LoadOptions(sr=None)).max_duration
+    inf
+    """
+    if options.res_type not in SOXR_TYPES:
+        msg = f"res_type={options.res_type} is not a valid soxr resampling mode for streaming"
+        raise ValueError(msg)
+    return options._replace(max_duration=math.inf).checked()
 
 
 def stream_blocks(
-    path: AudioSource,
-    *,
-    block_length: int,
-    frame_length: int,
-    hop_length: int,
-    sr: float | None = None,
-    mono: bool = True,
-    offset: float = 0.0,
-    duration: float | None = None,
-    fill_value: float | None = None,
-    res_type: str = "soxr_hq",
-    dtype: DTypeLike = np.float32,
-    backend: str | None = None,
-    librosa_011: bool = False,
+    path: AudioSource, options: LoadOptions, shape: BlockShape, *, librosa_011: bool = False
 ) -> Generator[np.ndarray, None, None]:
-    """:func:`stream`, with librosa 0.11's reads where ``librosa_011`` is true.
+    """:func:`stream`'s blocks for checked ``options`` (:func:`stream_options`) and ``shape``,
+    with librosa 0.11's reads where ``librosa_011`` is true.
 
     :func:`stream` follows librosa 1.0 whatever is installed. Under librosa 0.11 the librosa
     patch passes ``librosa_011=True``: blocks are read as 0.11's ``stream`` reads them
     (``SoundFile.blocks`` with an overlap, no block made only of the previous one's overlap),
-    so that a patched program sees no change. The arguments are checked now; the file is read
-    from the first ``next()``.
+    so that a patched program sees no change. The file is read from the first ``next()``.
 
     Examples
     --------
     >>> import numpy as np, soundfile as sf
     >>> sf.write("long.wav", np.random.default_rng(0).uniform(-0.5, 0.5, 44100), 44100)
-    >>> blocks = stream_blocks("long.wav", block_length=16, frame_length=2048,
-    ...                        hop_length=512, librosa_011=True)
+    >>> blocks = stream_blocks("long.wav", stream_options(LoadOptions(sr=None)),
+    ...                        BlockShape(16, 2048, 512), librosa_011=True)
     >>> next(blocks).shape
     (9728,)
     """
-    for name, value in (("block_length", block_length), ("frame_length", frame_length),
-                        ("hop_length", hop_length)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-            msg = f"{name}={value} must be a positive integer"
-            raise ValueError(msg)
-    if res_type not in SOXR_TYPES:
-        msg = f"res_type={res_type} is not a valid soxr resampling mode for streaming"
-        raise ValueError(msg)
-    # A stream's memory is bounded by its block size, whatever the file's length.
-    options = LoadOptions(sr, mono, offset, duration, dtype, res_type, backend, math.inf).checked()
     soundfile = sys.modules.get("soundfile")
-    if sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
+    if options.sr is not None and soundfile is not None and isinstance(path, soundfile.SoundFile):
         # An open SoundFile knows its rate: a step that does not fit it fails now, before the
         # caller's file has moved (so that the librosa patch can still hand the call over).
-        native_block_step(block_length, hop_length, sr, path.samplerate)
-    return _stream(path, options, block_length, frame_length, hop_length, fill_value,
-                   librosa_011)
+        native_block_step(shape.block_length, shape.hop_length, options.sr, path.samplerate)
+    return _stream(path, options, shape, librosa_011)
 
 
 def _stream(
-    path: AudioSource, options: LoadOptions, block_length: int, frame_length: int,
-    hop_length: int, fill_value: float | None, librosa_011: bool,
+    path: AudioSource, options: LoadOptions, shape: BlockShape, librosa_011: bool
 ) -> Generator[np.ndarray, None, None]:
-    block_size = (block_length - 1) * hop_length + frame_length
-    advance = block_length * hop_length
+    block_size, advance = shape.block_size, shape.advance
     with open_source(path) as source:
         if source.soundfile is not None:
             source.owned = False  # librosa.stream leaves a caller's SoundFile open
         with open_reader(source, options.backend) as reader:
-            native_step = native_block_step(block_length, hop_length, options.sr,
+            native_step = native_block_step(shape.block_length, shape.hop_length, options.sr,
                                             reader.sample_rate)
             if librosa_011 and native_step == advance:
                 # librosa 0.11: SoundFile.blocks(blocksize=block_size, overlap=...) reads one
@@ -297,7 +335,7 @@ def _stream(
                 read_sizes = (native_step, native_step)
             the_plan = plan(reader, options, seek_at_zero=True, read_sizes=read_sizes)
             yield from frame_blocks(Run(reader, the_plan), the_plan, block_size, advance,
-                                    fill_value, librosa_011_tail=librosa_011)
+                                    shape.fill_value, librosa_011_tail=librosa_011)
 
 
 def native_block_step(

@@ -226,7 +226,11 @@ def _route_stream(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]
     path = options.pop("path")
     try:
         # validates now, reads on the first next(); librosa 0.11's block rules where it is 0.11
-        blocks = _api.stream_blocks(path, **options, librosa_011=STATE.legacy_librosa)
+        shape = _api.BlockShape(options.pop("block_length"), options.pop("frame_length"),
+                                options.pop("hop_length"), options.pop("fill_value")).checked()
+        # stream's sr defaults to None (librosa 0.11's stream has no sr at all)
+        checked = _api.stream_options(LoadOptions(**{"sr": None, **options}))
+        blocks = _api.stream_blocks(path, checked, shape, librosa_011=STATE.legacy_librosa)
     except (ValueError, TypeError):
         return _DEFER  # librosa raises its ParameterError, at the first next() as it does
     return _stream_or_defer(blocks, path, call_librosa)
