@@ -109,7 +109,12 @@ def load(
     max_duration : float > 0 or None
         Refuse audio lasting longer than this many seconds (of the part read) with
         :class:`~audiodecode.AudioTooLargeError`; ``None`` uses the process default, 24 hours
-        (:func:`set_max_duration`). Not a ``librosa.load`` argument.
+        (:func:`set_max_duration`). With that default, a file may also decode to at most 1024
+        bytes of output per byte of the file (or 256 MiB, whichever is more), the
+        decompression-bomb bound: honest files stay far below it (FLAC about 4, 128 kbit/s
+        MP3 about 22, 6 kbit/s Opus 512), a header claiming 22 Hz or 90 minutes of silence
+        does not. Passing ``max_duration`` (``math.inf`` included) replaces both bounds.
+        Not a ``librosa.load`` argument.
 
     Returns
     -------
@@ -130,7 +135,10 @@ def load(
         The data cannot be decoded; the message names the file and the reason. Subclasses:
         :class:`~audiodecode.CorruptAudioError`, :class:`~audiodecode.UnsupportedFormatError`
         (including a header rate beyond 16384 times ``sr``),
-        :class:`~audiodecode.AudioTooLargeError` (``max_duration``) and
+        :class:`~audiodecode.AudioTooLargeError` (``max_duration``, or the decompression-bomb
+        bound above; never a bare ``MemoryError``),
+        :class:`~audiodecode.NonFiniteAudioError` (NaN or infinity where librosa refuses them:
+        ``mono=True`` or a target ``sr``) and
         :class:`~audiodecode.NotRegularFileError` (a FIFO, socket or device).
 
     See Also
