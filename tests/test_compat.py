@@ -18,6 +18,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import _corpus
 import librosa
 import librosa.core.audio
 import numpy as np
@@ -25,7 +26,7 @@ import pytest
 import soundfile as sf
 
 import audiodecode
-from audiodecode import _api, _corpus, compat
+from audiodecode import _api, compat
 
 LIBROSA_MAJOR = int(librosa.__version__.split(".")[0])
 ORIGINALS = {name: getattr(librosa.core.audio, name) for name in compat.PATCHED_FUNCTIONS}

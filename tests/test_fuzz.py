@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _corpus
 import _hostile
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiodecode
-from audiodecode import AudioDecodeError, _corpus
+from audiodecode import AudioDecodeError
 from audiodecode._source import Source, sniff
 from audiodecode.backends._base import Decline
 from audiodecode.backends.wav import WavReader

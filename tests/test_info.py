@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import os
 
+import _corpus
 import pytest
 
 import audiodecode
-from audiodecode import AudioDecodeError, _corpus
+from audiodecode import AudioDecodeError
 from audiodecode.cli.info import _read_info
 
 
