@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import _corpus
+
 import audiodecode
-from audiodecode import _api, _cache_slot, _corpus
+from audiodecode import _api, _cache_slot
 
 if TYPE_CHECKING:
     import numpy as np
