@@ -5,7 +5,9 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
+import soundfile as sf
 import soxr
+from _assert import assert_same_array, assert_same_load
 
 import audiodecode
 from audiodecode import _pipeline
@@ -93,15 +95,44 @@ def test_loads_resampled_in_one_call_are_separate_arrays(short_corpus):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("channels", [2, 3, 4, 5, 6, 7, 8, 9, 12, 16])
 def test_blockwise_downmix_equals_librosa_to_mono(channels, dtype):
-    """Our downmix, block by block, equals librosa.to_mono on the whole (channels, n) array."""
+    """Our downmix, block by block, gives librosa.to_mono's bytes on the whole (channels, n)
+    array, signed zeros included: ``-0.0`` in every channel (silence as Vorbis and float WAV
+    decode it) averages to librosa's ``+0.0``, ``-0.0`` in some channels as well."""
     rng = np.random.default_rng(channels)
     x = rng.uniform(-1, 1, (10007, channels)).astype(dtype)
-    x[:5] = -0.0  # signed zeros
+    x[:5] = -0.0  # every channel
+    x[5:9, 0] = -0.0  # one channel
+    x[9:12] = 0.0
+    x[12:15, 1:] = -0.0  # all but one
+    x[15:18, 0] = 0.0
+    x[15:18, 1:] = -0.0
     whole = librosa.to_mono(x.T)
+    assert not np.signbit(whole[:5]).any()  # (the premise: librosa's mean is +0.0 there)
     out = np.empty(len(x), dtype)
     for i in range(0, len(x), 333):
         _pipeline.downmix(x[i : i + 333], out[i : i + 333])
-    np.testing.assert_array_equal(out, whole, strict=True)
+    assert_same_array(out, whole)
+
+
+def test_signed_zeros_are_librosas_in_a_float_wav(tmp_path):
+    """Runs of -0.0 in a float WAV (every channel, one channel, a mono file): ``load``'s bytes
+    are librosa 1.0's. librosa 0.11 leaves a one-channel file's -0.0 alone at ``mono=True``
+    (``test_parity_librosa.test_mono_file_signed_zeros_follow_librosa_1``)."""
+    x = np.random.default_rng(5).uniform(-1, 1, (4000, 2)).astype(np.float32)
+    x[100:300] = -0.0
+    x[400:500, 0] = -0.0
+    x[700:710, 1] = -0.0
+    for channels in (2, 1):
+        path = tmp_path / f"zeros{channels}.wav"
+        sf.write(path, x[:, :channels], 16000, subtype="FLOAT")
+        for backend in ("wav", "sndfile", "pyav"):
+            for mono in (True, False):
+                y, sr = audiodecode.load(path, sr=None, mono=mono, backend=backend)
+                stored = sf.read(path, dtype="float32", always_2d=True)[0].T
+                # librosa 1.0: to_mono adds the channels' mean into a zeroed array
+                expected = np.zeros(len(x), np.float32) + np.mean(stored, axis=0) if mono \
+                    else stored[0] if channels == 1 else stored
+                assert_same_load((y, sr), (expected, 16000), f"{channels}ch {backend} {mono}")
 
 
 def test_unknown_res_type_is_a_value_error(short_corpus):
