@@ -112,11 +112,23 @@ def music_like(sample_rate: int, channels: int, seconds: float, seed: int) -> np
     return np.clip(signal, -1, 1).astype(np.float32)
 
 
+# Tracks already written by this process: a minute of MP3 takes seconds to encode, and several
+# test modules read the same tracks (they never write to them).
+_WRITTEN: dict[str, Path] = {}
+
+
 def write_tracks(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
-    """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``."""
+    """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``.
+
+    A track this process wrote before (into any folder) is not written again: its first path
+    is returned. The files are the same either way (seeded signal, same encoders).
+    """
     paths = {}
     for seed, track in enumerate(TRACKS.values()):
         if names is not None and track.name not in names:
+            continue
+        if track.name in _WRITTEN and _WRITTEN[track.name].exists():
+            paths[track.name] = _WRITTEN[track.name]
             continue
         path = folder / f"{track.name}{track.suffix}"
         signal = music_like(track.sample_rate, track.channels, track.seconds, seed)
@@ -126,7 +138,7 @@ def write_tracks(folder: Path, names: list[str] | None = None) -> dict[str, Path
             _encode_with_pyav(path, track, signal)
         if track.cover_art:
             _add_cover_art(path)
-        paths[track.name] = path
+        paths[track.name] = _WRITTEN[track.name] = path
     return paths
 
 
