@@ -59,3 +59,23 @@ def assert_same_blocks(actual: list[Any], expected: list[Any], what: str = "") -
     assert len(actual) == len(expected), f"{what}: {len(actual)} blocks != {len(expected)}"
     for i, (a, b) in enumerate(zip(actual, expected, strict=True)):
         assert_same_array(a, b, f"{what} block {i}" if what else f"block {i}")
+
+
+def assert_same_value(actual: Any, expected: Any, what: str = "") -> None:
+    """Arrays by :func:`assert_same_array`, tuples and lists item by item, floats by their bit
+    pattern (so ``-0.0`` is not ``0.0``, and a NaN equals the same NaN), anything else by ``==``
+    and type."""
+    if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
+        assert_same_array(actual, expected, what)
+    elif isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected), f"{what}: {type(actual)} != {type(expected)}"
+        assert len(actual) == len(expected), f"{what}: {len(actual)} items != {len(expected)}"
+        for i, (a, b) in enumerate(zip(actual, expected, strict=True)):
+            assert_same_value(a, b, f"{what}[{i}]")
+    else:
+        assert type(actual) is type(expected), f"{what}: {type(actual)} != {type(expected)}"
+        if isinstance(expected, (float, np.floating)):
+            assert np.array(actual).tobytes() == np.array(expected).tobytes(), \
+                f"{what}: {actual!r} != {expected!r}"
+        else:
+            assert actual == expected, f"{what}: {actual!r} != {expected!r}"
