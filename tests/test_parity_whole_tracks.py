@@ -187,10 +187,18 @@ def _damaged(path: Path, how: str, folder: Path) -> Path:
     return damaged
 
 
-@pytest.mark.parametrize("how", ["truncated@0.1", "truncated@0.5", "truncated@0.97",
-                                 "zeroed@0.3", "noise@0.6"])
-@pytest.mark.parametrize("name", ["flac_44k_stereo", "mp3_vbr_22k_stereo", "vorbis_44k_stereo",
-                                  "opus_48k_stereo"])
+DAMAGES = ["truncated@0.1", "truncated@0.5", "truncated@0.97", "zeroed@0.3", "noise@0.6"]
+DAMAGED_TRACKS = ["flac_44k_stereo", "mp3_vbr_22k_stereo", "vorbis_44k_stereo",
+                  "opus_48k_stereo"]
+# Each track with three of the damages, rotated: every damage meets at least two codecs.
+DAMAGE_PARAMS = [
+    pytest.param(name, DAMAGES[(i + k) % len(DAMAGES)], id=f"{name}-{DAMAGES[(i + k) % 5]}")
+    for i, name in enumerate(DAMAGED_TRACKS)
+    for k in (0, 2, 3)
+]
+
+
+@pytest.mark.parametrize(("name", "how"), DAMAGE_PARAMS)
 def test_damaged_track_gives_librosas_partial_array_or_ffmpegs(
     tracks: dict[str, Path], tmp_path: Path, name: str, how: str
 ) -> None:
