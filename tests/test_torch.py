@@ -189,8 +189,14 @@ def test_a_corrupt_file_fails_the_loader_naming_it(speech: list[str], tmp_path) 
     loader = DataLoader(dataset, batch_size=1, num_workers=2, collate_fn=collate_audio)
     # DataLoader rebuilds worker errors from a message; ours take (source, reason), so it
     # raises a RuntimeError (AudioDecodeError's base) carrying the original text.
-    with pytest.raises(RuntimeError, match=r"CorruptAudioError.*bad\.wav"):
-        list(loader)
+    batches = iter(loader)
+    try:
+        with pytest.raises(RuntimeError, match=r"CorruptAudioError.*bad\.wav"):
+            list(batches)
+    finally:
+        # Stop the workers now: left to the garbage collector, the failed iterator's
+        # shutdown waits out torch's 5 s join timeout per worker, in whichever test runs then.
+        batches._shutdown_workers()
 
 
 # --- collate_audio -------------------------------------------------------------------------------
