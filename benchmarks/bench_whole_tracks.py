@@ -1,10 +1,12 @@
-"""Whole tracks (60-90 s, encoded the ordinary way): audiodecode vs librosa, from one run.
+"""Whole tracks (60-75 s): audiodecode vs librosa, from one run.
 
-For each track of the parity suite's whole-track set (``tests/_whole_tracks.py``: VBR, CBR and
-cover-art MP3, FLAC, Vorbis, Opus) and each ``sr``, both loaders run interleaved, ``--rounds``
-times, after one warm-up; the table gives the medians, the ratio and whether the arrays are
-identical. ``--memory`` adds the peak RSS above a fresh process's baseline for one load of the
-VBR cover-art MP3 at 16 kHz, each loader in its own child process.
+The tracks are written here, with the package's own generator (``audiodecode.bench.synth``,
+libsndfile's encoders): MP3 (LAME, with an ID3v2 tag carrying 100 KB of cover art, as taggers
+write it), 16-bit FLAC, Vorbis and Opus, stereo and mono. For each track and each ``sr``, both
+loaders run interleaved, ``--rounds`` times, after one warm-up; the table gives the medians, the
+ratio and whether the arrays are identical (their bytes). ``--memory`` adds the peak RSS above a
+fresh process's baseline for one load of the cover-art MP3 at 16 kHz, each loader in its own
+child process.
 
 Usage (from the repository root)::
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,10 +29,41 @@ import librosa
 import numpy as np
 
 import audiodecode
+from audiodecode.bench import synth
 
-# The generator is the parity suite's, so the benchmark measures the very files it checks.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from _whole_tracks import TRACKS, write_tracks  # noqa: E402
+# name: (synth kind, sample rate, channels, seconds)
+TRACKS = {
+    "mp3_44k_stereo_cover": ("mp3", 44100, 2, 75.0),
+    "mp3_48k_mono": ("mp3", 48000, 1, 66.0),
+    "flac_44k_stereo": ("flac_16", 44100, 2, 68.0),
+    "vorbis_44k_stereo": ("ogg_vorbis", 44100, 2, 72.0),
+    "opus_48k_stereo": ("ogg_opus", 48000, 2, 66.0),
+}
+COVER_ART_TRACK = "mp3_44k_stereo_cover"
+
+
+def _id3v23_cover_tag(image: bytes) -> bytes:
+    """An ID3v2.3 tag with a title and a front cover (APIC), plus padding, as taggers write."""
+    def frame(frame_id: bytes, payload: bytes) -> bytes:
+        return frame_id + struct.pack(">I", len(payload)) + b"\x00\x00" + payload
+
+    body = (frame(b"TIT2", b"\x00Whole track")
+            + frame(b"APIC", b"\x00image/png\x00\x03cover\x00" + image) + bytes(2048))
+    size = len(body)
+    syncsafe = bytes(((size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F))
+    return b"ID3\x03\x00\x00" + syncsafe + body
+
+
+def write_tracks(folder: Path) -> dict[str, Path]:
+    paths = {}
+    for seed, (name, (kind, rate, channels, seconds)) in enumerate(TRACKS.items()):
+        path = synth.write(folder / f"{name}{synth.DEMO_KINDS[kind].extension}", kind,
+                           sample_rate=rate, channels=channels, seconds=seconds, seed=seed)
+        if name == COVER_ART_TRACK:
+            image = np.random.default_rng(seed).integers(0, 256, 100_000, np.uint8).tobytes()
+            path.write_bytes(_id3v23_cover_tag(image) + path.read_bytes())
+        paths[name] = path
+    return paths
 
 # Linux: writing 5 to clear_refs resets the peak (VmHWM) to the current RSS, so the import's
 # own peak does not hide the load's.
@@ -63,8 +97,8 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        names = [name for name, track in TRACKS.items() if track.librosa_reads]
-        paths = write_tracks(Path(folder), names)
+        names = list(TRACKS)
+        paths = write_tracks(Path(folder))
         print(f"audiodecode {audiodecode.__version__}, librosa {librosa.__version__}, "
               f"Python {sys.version.split()[0]}; median of {args.rounds} interleaved rounds\n")
         print("| track | s | sr | librosa ms | audiodecode ms | speedup | identical |")
@@ -81,12 +115,13 @@ def main() -> None:
                             times[label].append(seconds)
                 ours = statistics.median(times["audiodecode"]) * 1e3
                 theirs = statistics.median(times["librosa"]) * 1e3
-                same = np.array_equal(arrays["librosa"], arrays["audiodecode"])
-                print(f"| {name} | {TRACKS[name].seconds:.0f} | {sr or 'native'} | "
+                a, b = arrays["librosa"], arrays["audiodecode"]
+                same = (a.dtype, a.shape, a.tobytes()) == (b.dtype, b.shape, b.tobytes())
+                print(f"| {name} | {TRACKS[name][3]:.0f} | {sr or 'native'} | "
                       f"{theirs:.1f} | {ours:.1f} | {theirs / ours:.2f}x | {same} |")
         if args.memory:
-            path = paths["mp3_vbr_44k_stereo_cover"]
-            print("\nPeak RSS above baseline, one load of mp3_vbr_44k_stereo_cover at 16 kHz\n")
+            path = paths[COVER_ART_TRACK]
+            print(f"\nPeak RSS above baseline, one load of {COVER_ART_TRACK} at 16 kHz\n")
             print("| loader | MiB | output MiB |")
             print("|---|---:|---:|")
             for module in ("audiodecode", "librosa"):

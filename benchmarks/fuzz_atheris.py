@@ -2,14 +2,15 @@
 
     PYTHONPATH=src python benchmarks/fuzz_atheris.py -runs=100000 -artifact_prefix=/tmp/ SEEDS/
 
-libFuzzer mutates the files in ``SEEDS/`` (any audio files: ``tests/test_fuzz.py`` writes one
-per format of ``tests/_hostile.py``'s ``MUTATED_KINDS``), guided by the branches our Python code
+libFuzzer mutates the files in ``SEEDS/`` (any audio files; ``hostile_input.py`` passes the
+intact files of its corpus), guided by the branches our Python code
 takes (atheris instruments ``audiodecode``; libsndfile and FFmpeg are not instrumented, so
 their code is reached, not steered). Each input goes to one of three targets, chosen by its
 first byte: ``_source.sniff``, the WAV reader's header parser, and ``audiodecode.load`` on the
 bytes. Only an array or an ``AudioDecodeError`` (the WAV parser: also its internal ``Decline``)
 is an answer; anything else is a finding, and libFuzzer writes the input to a ``crash-*``
-file. A segmentation fault is one too. ``tests/test_fuzz.py`` runs a bounded number of inputs.
+file. A segmentation fault is one too. (The test suite has its own bounded run,
+``tests/_fuzz_atheris.py``: tests and benchmarks do not run each other's files.)
 """
 
 from __future__ import annotations

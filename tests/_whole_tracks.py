@@ -12,6 +12,8 @@ files.
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -112,22 +114,40 @@ def music_like(sample_rate: int, channels: int, seconds: float, seed: int) -> np
     return np.clip(signal, -1, 1).astype(np.float32)
 
 
+# Tracks already written by this process: a minute of MP3 takes seconds to encode, and several
+# test modules read the same tracks (they never write to them).
+_WRITTEN: dict[str, Path] = {}
+
+
 def write_tracks(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
-    """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``."""
-    paths = {}
-    for seed, track in enumerate(TRACKS.values()):
-        if names is not None and track.name not in names:
-            continue
-        path = folder / f"{track.name}{track.suffix}"
-        signal = music_like(track.sample_rate, track.channels, track.seconds, seed)
-        if track.writer == "soundfile":
-            _write_with_soundfile(path, track, signal)
-        else:
-            _encode_with_pyav(path, track, signal)
-        if track.cover_art:
-            _add_cover_art(path)
-        paths[track.name] = path
-    return paths
+    """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``.
+
+    A track this process wrote before (into any folder) is not written again: its first path
+    is returned. The files are the same either way (seeded signal, same encoders). Tracks are
+    written on as many threads as there are cores: numpy, libsndfile and FFmpeg's encoders
+    release the GIL, and encoding is most of what a test run spends on these files.
+    """
+    wanted = [(seed, track) for seed, track in enumerate(TRACKS.values())
+              if names is None or track.name in names]
+    to_write = [(seed, track) for seed, track in wanted
+                if track.name not in _WRITTEN or not _WRITTEN[track.name].exists()]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        written = pool.map(lambda item: _write_track(folder, *item), to_write)
+        for (_, track), path in zip(to_write, written, strict=True):
+            _WRITTEN[track.name] = path
+    return {track.name: _WRITTEN[track.name] for _, track in wanted}
+
+
+def _write_track(folder: Path, seed: int, track: Track) -> Path:
+    path = folder / f"{track.name}{track.suffix}"
+    signal = music_like(track.sample_rate, track.channels, track.seconds, seed)
+    if track.writer == "soundfile":
+        _write_with_soundfile(path, track, signal)
+    else:
+        _encode_with_pyav(path, track, signal)
+    if track.cover_art:
+        _add_cover_art(path)
+    return path
 
 
 def _write_with_soundfile(path: Path, track: Track, signal: np.ndarray) -> None:

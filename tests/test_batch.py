@@ -18,6 +18,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from _assert import assert_same_array
 
 import audiodecode
 from audiodecode import (
@@ -74,7 +75,7 @@ def _assert_same_as_librosa(results: list, paths: list, **load_kwargs: object) -
     assert len(results) == len(paths)
     for (y, sr), path in zip(results, paths, strict=True):
         expected, expected_sr = librosa.load(path, **load_kwargs)
-        np.testing.assert_array_equal(y, expected, strict=True)
+        assert_same_array(y, expected)
         assert sr == expected_sr
 
 
@@ -115,7 +116,7 @@ def test_every_format_decodes_in_parallel_as_it_does_serially(
     results = load_batch(paths, workers=2, executor=executor, sr=16000, mono=False)
     for (y, sr), path in zip(results, paths, strict=True):
         expected, expected_sr = audiodecode.load(path, sr=16000, mono=False)
-        np.testing.assert_array_equal(y, expected, strict=True)
+        assert_same_array(y, expected)
         assert sr == expected_sr
 
 
@@ -242,7 +243,7 @@ def test_a_group_stops_at_its_failure_only_when_raising(clips: list[str], corrup
     assert isinstance(raising[0][1], CorruptAudioError)
     skipping = load_group([corrupt, clips[0]], None, NATIVE_RATE, stop_at_failure=False)
     assert [ok for ok, _ in skipping] == [False, True]
-    np.testing.assert_array_equal(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
+    assert_same_array(skipping[1][1][0], librosa.load(clips[0], sr=None)[0])
 
 
 def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -324,7 +325,7 @@ def test_batch_result_pickles_with_its_failures(clips: list[str], corrupt: str) 
         results = load_batch([clips[-1], corrupt], on_error="skip", sr=8000)
     clone = pickle.loads(pickle.dumps(results))
     assert isinstance(clone, BatchResult)
-    np.testing.assert_array_equal(clone[0][0], results[0][0], strict=True)
+    assert_same_array(clone[0][0], results[0][0])
     assert clone[1] is None
     assert [(f.index, f.path, f.reason) for f in clone.failures] == [
         (f.index, f.path, f.reason) for f in results.failures

@@ -11,9 +11,8 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
-
-torch = pytest.importorskip("torch", reason="PyTorch is an optional extra")
-
+import torch  # the [torch] extra, which the test environment installs
+from _assert import assert_same_array
 from torch.utils.data import DataLoader
 
 import audiodecode.torch as adtorch
@@ -39,6 +38,11 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return paths
 
 
+def assert_same_tensor(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    """Bytes, as every parity comparison (``assert_close`` calls -0.0 and +0.0 equal)."""
+    assert_same_array(actual.numpy(), expected.numpy())
+
+
 def _librosa(path: str, **kwargs: object) -> torch.Tensor:
     y, _ = librosa.load(path, **kwargs)
     return torch.from_numpy(y)
@@ -61,7 +65,7 @@ def test_items_equal_librosa(speech: list[str], mono: bool) -> None:
     assert len(dataset) == len(speech)
     for i, path in enumerate(speech):
         item = dataset[i]
-        torch.testing.assert_close(item, _librosa(path, sr=16000, mono=mono), rtol=0, atol=0)
+        assert_same_tensor(item, _librosa(path, sr=16000, mono=mono))
         assert item.dtype == torch.float32
 
 
@@ -77,8 +81,8 @@ def test_labels_come_with_their_items(speech: list[str]) -> None:
     dataset = AudioDataset(speech, labels, sr=None, duration=0.5, offset=0.1)
     waveform, label = dataset[4]
     assert label == "speaker1"
-    torch.testing.assert_close(
-        waveform, _librosa(speech[4], sr=None, offset=0.1, duration=0.5), rtol=0, atol=0
+    assert_same_tensor(
+        waveform, _librosa(speech[4], sr=None, offset=0.1, duration=0.5)
     )
 
 
@@ -88,7 +92,7 @@ def test_transform_replaces_the_waveform(speech: list[str]) -> None:
 
     dataset = AudioDataset(speech, sr=8000, transform=energy)
     expected = (_librosa(speech[0], sr=8000) ** 2).sum() / 8000
-    torch.testing.assert_close(dataset[0], expected, rtol=0, atol=0)
+    torch.testing.assert_close(dataset[0], expected)
 
 
 # --- DataLoader ------------------------------------------------------------------------------------
@@ -106,8 +110,8 @@ def test_two_workers_give_the_same_tensors_as_a_serial_loop(speech: list[str]) -
     for i in range(len(dataset)):
         waveform, _ = dataset[i]  # the serial loop
         assert lengths[i] == waveform.shape[-1]
-        torch.testing.assert_close(audio[i, : lengths[i]], waveform, rtol=0, atol=0)
-        torch.testing.assert_close(waveform, _librosa(speech[i], sr=16000), rtol=0, atol=0)
+        assert_same_tensor(audio[i, : lengths[i]], waveform)
+        assert_same_tensor(waveform, _librosa(speech[i], sr=16000))
         assert not audio[i, lengths[i] :].any()  # the padding is zeros
 
 
@@ -141,8 +145,8 @@ def test_random_crops_decode_only_their_segment(speech: list[str], monkeypatch) 
         offset = calls[-1].offset
         assert calls[-1].duration == 0.3
         # With resampling, a crop is what librosa gives for the same offset and duration.
-        torch.testing.assert_close(
-            crop, _librosa(path, sr=16000, offset=offset, duration=0.3), rtol=0, atol=0
+        assert_same_tensor(
+            crop, _librosa(path, sr=16000, offset=offset, duration=0.3)
         )
 
 
@@ -162,13 +166,13 @@ def test_random_crops_repeat_with_the_same_seed(speech: list[str]) -> None:
 
     first, again, other = epoch(5), epoch(5), epoch(6)
     for a, b in zip(first, again, strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        torch.testing.assert_close(a, b)
     assert any(not torch.equal(a, b) for a, b in zip(first, other, strict=True))
 
 
 def test_crop_longer_than_the_file_gives_the_whole_file(speech: list[str]) -> None:
     dataset = AudioDataset(speech[:1], sr=None, duration=5.0, random_crop=True)
-    torch.testing.assert_close(dataset[0], _librosa(speech[0], sr=None), rtol=0, atol=0)
+    assert_same_tensor(dataset[0], _librosa(speech[0], sr=None))
 
 
 def test_crop_offsets_land_on_the_intended_sample() -> None:
@@ -185,8 +189,14 @@ def test_a_corrupt_file_fails_the_loader_naming_it(speech: list[str], tmp_path) 
     loader = DataLoader(dataset, batch_size=1, num_workers=2, collate_fn=collate_audio)
     # DataLoader rebuilds worker errors from a message; ours take (source, reason), so it
     # raises a RuntimeError (AudioDecodeError's base) carrying the original text.
-    with pytest.raises(RuntimeError, match=r"CorruptAudioError.*bad\.wav"):
-        list(loader)
+    batches = iter(loader)
+    try:
+        with pytest.raises(RuntimeError, match=r"CorruptAudioError.*bad\.wav"):
+            list(batches)
+    finally:
+        # Stop the workers now: left to the garbage collector, the failed iterator's
+        # shutdown waits out torch's 5 s join timeout per worker, in whichever test runs then.
+        batches._shutdown_workers()
 
 
 # --- collate_audio -------------------------------------------------------------------------------

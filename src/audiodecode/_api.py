@@ -143,11 +143,13 @@ def decode(
 
 
 def _may_be_nonfinite(reader: Reader) -> bool:
-    """Whether the decoder can produce NaN or infinity: float PCM, or any of FFmpeg's.
+    """Whether the decoder can produce NaN or infinity: float PCM, or FFmpeg's lossy decoders.
 
-    Integer PCM and FLAC cannot, and libsndfile's MP3, Vorbis and Opus decoders produce bounded
+    Integer codecs cannot, and libsndfile's MP3, Vorbis and Opus decoders produce bounded
     samples; checking those would cost a pass over every clip for nothing.
     """
+    if reader.integer_samples:
+        return False
     return reader.name == "pyav" or reader.codec.startswith(("pcm_f", "float"))
 
 

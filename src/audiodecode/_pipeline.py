@@ -82,7 +82,7 @@ class Plan:
 
     # A plain class with slots: built on every load, where a frozen dataclass's __init__
     # costs microseconds that the speech-clip benchmark can see.
-    __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration",
+    __slots__ = ("downmix", "dtype", "expected_frames", "limit_frames", "max_duration", "mono",
                  "n_frames", "out_channels", "read_sizes", "resampler", "start_frame")
 
     def __init__(
@@ -97,11 +97,13 @@ class Plan:
         read_sizes: tuple[int, int] | None = None,
         limit_frames: int = UNBOUNDED,
         max_duration: float = math.inf,
+        mono: bool = False,
     ) -> None:
         self.start_frame = start_frame  # None: do not seek (librosa.load with offset == 0)
         self.n_frames = n_frames  # native frames to read at most (clipped if the length is known)
         self.expected_frames = expected_frames  # native frames expected: the size to allocate
         self.downmix = downmix  # average the channels
+        self.mono = mono  # asked for one channel (``downmix`` or a one-channel stream)
         self.out_channels = out_channels
         self.resampler = resampler  # None: no resampling; else it holds both rates
         self.dtype = dtype
@@ -204,7 +206,7 @@ def plan(
             ratio = 1.0
         expected = _credible_frames(reader, expected, dtype, ratio)
     return Plan(start, n_frames, expected, downmix, out_channels, resampler, dtype, read_sizes,
-                limit, max_duration)
+                limit, max_duration, mono)
 
 
 def _credible_frames(reader: Reader, claimed: int, dtype: np.dtype, ratio: float) -> int:
@@ -296,9 +298,16 @@ class Run:
     estimates its length is read until its decoder stops.
     """
 
-    def __init__(self, reader: Reader, plan: Plan, into: np.ndarray | None = None) -> None:
+    def __init__(
+        self, reader: Reader, plan: Plan, into: np.ndarray | None = None, *,
+        positive_zeros: bool = False,
+    ) -> None:
         self.reader, self.plan, self.into = reader, plan, into
         self.frames_read = 0
+        # A one-channel stream at ``mono=True`` gets ``+ 0.0`` before resampling, as
+        # ``librosa.load`` 1.0's ``to_mono`` does (``stream`` does not call it there).
+        self.positive_zeros = (positive_zeros and plan.mono and not plan.downmix
+                               and not reader.integer_samples)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, bool]]:
         reader, plan, into = self.reader, self.plan, self.into
@@ -374,6 +383,8 @@ class Run:
                 block = downmix(native, mix_buffer[:got])
             elif plan.out_channels == 1:
                 block = native[:, 0]
+                if self.positive_zeros:
+                    positive_zeros(block)  # ``native`` is scratch or the output: ours
             else:
                 block = native
             if plan.resampler is not None:
@@ -406,6 +417,13 @@ def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
     fewer than 8 channels numpy sums them left to right (its pairwise summation only starts at
     8 terms) and divides by the count, so the same two steps give identical samples without
     the strided reduction, which is 40x slower for stereo. Wider blocks use ``np.mean`` itself.
+
+    numpy's reduction starts from its identity, ``+0.0``: where every channel holds ``-0.0``
+    (Vorbis and float WAV decode silence so), librosa's mean is ``+0.0``, while a sum that
+    starts from the first channel is ``-0.0``. The two sums differ in nothing but that sign,
+    so one ``+ 0.0`` (which turns ``-0.0`` into ``+0.0`` and leaves every other value alone)
+    gives librosa's bytes. librosa 1.0's ``to_mono`` adds the mean into a zeroed array, the
+    same ``+ 0.0``.
     """
     channels = block.shape[1]
     if channels >= 8:
@@ -413,6 +431,7 @@ def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.add(block[:, 0], block[:, 1], out=out)
     for channel in range(2, channels):
         out += block[:, channel]
+    out += out.dtype.type(0)  # -0.0 becomes +0.0, as in numpy's sum from its identity
     if channels == 2:
         out *= out.dtype.type(0.5)  # exact, like the division by 2
     else:
@@ -420,8 +439,21 @@ def downmix(block: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def positive_zeros(block: np.ndarray) -> np.ndarray:
+    """``block + 0.0`` in place: ``-0.0`` becomes ``+0.0``, nothing else changes.
+
+    librosa 1.0's ``load(mono=True)`` passes a one-channel signal through ``to_mono`` too,
+    which adds it into a zeroed array; librosa 0.11 returns it untouched.
+    """
+    np.add(block, block.dtype.type(0), out=block)
+    return block
+
+
 def decode(reader: Reader, plan: Plan) -> np.ndarray:
     """The array sink: run the loop into one array shaped as ``librosa.load`` returns it.
+
+    At ``mono=True`` a one-channel signal's ``-0.0`` become ``+0.0``, as in librosa 1.0's
+    ``load`` (librosa 0.11 returns them as decoded: the one place the two differ here).
 
     Raises :class:`AudioTooLargeError`, not ``MemoryError``, when the output (or the
     resampler's) cannot be allocated.
@@ -443,13 +475,14 @@ def _decode(reader: Reader, plan: Plan) -> np.ndarray:
     channels = plan.out_channels
     expected = plan.output_frames(plan.expected_frames)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
-        run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype))
+        run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype),
+                  positive_zeros=True)
         deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive
         assert run.into is not None
         out, written = run.into, run.frames_read  # ``into`` is a bigger array if it grew
     else:
         collected: np.ndarray | None = None  # allocated when the first block arrives
-        run = Run(reader, plan)
+        run = Run(reader, plan, positive_zeros=True)
         written = 0
         for block, owned in run:
             k = len(block)

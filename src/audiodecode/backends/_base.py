@@ -152,6 +152,14 @@ class Reader:
         # samples ahead when it is true, and must not when it is false.
         self.source = source
 
+    @property
+    def integer_samples(self) -> bool:
+        """Whether the file codes integers (integer PCM, G.711, FLAC, ALAC): decoded to floats
+        they hold no ``-0.0``, NaN or infinity, so the steps that look for those skip them."""
+        codec = self.codec
+        return codec.startswith(("pcm_s", "pcm_u", "pcm_mulaw", "pcm_alaw")) or codec in (
+            "flac", "alac")
+
     def frame_bounds(self) -> tuple[int, int] | None:
         """``(typical, worst)``: the most frames a file of this size holds (see ``EXPANSION``).
 
