@@ -28,6 +28,7 @@ from _assert import assert_same_array, assert_same_blocks, assert_same_value
 
 import audiodecode
 from audiodecode import _api, _load, compat
+from audiodecode.bench import compare_backends
 
 LIBROSA_MAJOR = int(librosa.__version__.split(".")[0])
 ORIGINALS = {name: getattr(librosa.core.audio, name) for name in compat.PATCHED_FUNCTIONS}
@@ -654,7 +655,7 @@ def test_backend_env_routes_load_and_the_patch_to_librosa(files):
 
 
 def test_compare_backends_on_a_file_both_read(files, capsys):
-    result = compat.compare_backends(files["wav_pcm16"], iterations=3, sr=22050)
+    result = compare_backends(files["wav_pcm16"], iterations=3, sr=22050)
     out = capsys.readouterr().out
     assert result.identical is True
     assert result.max_abs_diff == 0.0
@@ -674,7 +675,7 @@ def test_compare_backends_on_a_file_both_read(files, capsys):
 
 def test_compare_backends_uses_the_original_librosa_while_patched(files, spy):
     with compat.librosa_patched():
-        result = compat.compare_backends(files["mp3"], iterations=1)
+        result = compare_backends(files["mp3"], iterations=1)
     assert result.identical is True
     assert result.audiodecode_backend == "sndfile"
     # audiodecode's warm-up and timed call; librosa's two would add two more through the patch
@@ -693,7 +694,7 @@ def test_compare_backends_reports_different_arrays():
 
 COMPARE_M4A = """
     import json, sys
-    from audiodecode.compat import compare_backends
+    from audiodecode.bench import compare_backends
     result = compare_backends(sys.argv[1], iterations=2)
     print(json.dumps({"librosa_seconds": result.librosa_seconds, "error": result.librosa_error,
                       "identical": result.identical, "backend": result.audiodecode_backend,
@@ -728,4 +729,4 @@ def test_compare_backends_on_a_file_librosa_cannot_read(files):
 
 def test_compare_backends_checks_iterations(files):
     with pytest.raises(ValueError, match="iterations=0"):
-        compat.compare_backends(files["wav_pcm16"], iterations=0)
+        compare_backends(files["wav_pcm16"], iterations=0)

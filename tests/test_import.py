@@ -133,18 +133,3 @@ def test_the_core_imports_no_integration():
     assert "audiodecode.backends.pyav" in core
     above = {name: sorted(_reachable(graph, name) - core) for name in sorted(core)}
     assert {name: found for name, found in above.items() if found} == {}
-
-
-def test_compat_imports_the_benchmark_only_for_compare_backends():
-    import subprocess
-    import sys
-
-    script = (
-        "import sys, audiodecode.compat as compat\n"
-        "assert 'audiodecode.bench' not in sys.modules\n"
-        "assert compat.compare_backends.__module__ == 'audiodecode.bench.compare'\n"
-        "print('ok')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
-    assert done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -10,7 +10,7 @@ import pytest
 
 import audiodecode
 from audiodecode import AudioDecodeError
-from audiodecode.cli.info import _read_info
+from audiodecode.cli.info import _exact
 
 
 class CountingBytesIO(io.BytesIO):
@@ -136,7 +136,7 @@ def test_every_test_file_loads_as_info_describes_it_or_is_refused_with_a_reason(
         if not details.frames_exact:
             # An estimate from container timestamps, marked "~" by `audiodecode info`, whose
             # --exact counts what load returns.
-            details = _read_info(str(path), exact=True)
+            details = _exact(str(path), details)
         if name.startswith(("edge/truncated_", "edge/corrupt_")):
             # The header cannot know the damage: load returns what decodes, as librosa does.
             assert 0 < y.shape[-1] <= details.frames, name

@@ -30,6 +30,7 @@ What is measured, and how it is kept fair
 
 from __future__ import annotations
 
+from .compare import BackendComparison, compare_backends
 from .demo import DEMO_CLIPS_PER_FORMAT, DEMO_LONG_SECONDS, make_demo_corpus
 from .discovery import FileEntry, Group, find_files, group_by_format
 from .engine import benchmark
@@ -54,6 +55,7 @@ __all__ = [
     "DEMO_LONG_SECONDS",
     "LOADERS",
     "LOADER_NAMES",
+    "BackendComparison",
     "ColdStartSpec",
     "FileEntry",
     "Group",
@@ -61,6 +63,7 @@ __all__ = [
     "MemorySpec",
     "Report",
     "benchmark",
+    "compare_backends",
     "find_files",
     "format_cold_start",
     "format_group",

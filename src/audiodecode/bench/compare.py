@@ -1,6 +1,6 @@
 """``compare_backends``: time ``librosa.load`` against :func:`audiodecode.load` on one file.
 
-A check a user runs before switching (``from audiodecode.compat import compare_backends``
+A check a user runs before switching (``from audiodecode.bench import compare_backends``
 still works). It never imports :mod:`audiodecode.compat`: librosa's own ``load`` is found
 behind the patch's wrapper (``audiodecode._load.original``).
 """

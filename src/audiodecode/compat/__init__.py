@@ -109,15 +109,12 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .._source import AudioSource
-    from ..bench.compare import BackendComparison, compare_backends
 
 __all__ = [
     "BACKEND_ENV",
     "LIBRARIES",
     "PATCHED_FUNCTIONS",
     "PATCH_ENV",
-    "BackendComparison",
-    "compare_backends",
     "is_datasets_patched",
     "is_patched",
     "is_torchaudio_patched",
@@ -490,13 +487,3 @@ def load_with_librosa(path: AudioSource, **librosa_kwargs: Any) -> tuple[np.ndar
     result: tuple[np.ndarray, float] = original("load")(path, **librosa_kwargs)
     return result
 
-
-def __getattr__(name: str) -> Any:
-    # compare_backends is a benchmark (audiodecode.bench.compare); importable from here, where
-    # earlier releases had it, without compat importing the benchmark package.
-    if name in ("BackendComparison", "compare_backends"):
-        from ..bench import compare
-
-        return getattr(compare, name)
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
