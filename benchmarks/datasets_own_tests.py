@@ -19,9 +19,9 @@ temporary folder and runs them with a small pytest plugin that:
 
 Use a virtual environment without torch or torchcodec::
 
-    python3 -m venv /work/venv-hf
-    /work/venv-hf/bin/pip install -e . datasets==5.2.0 pytest pytest-datadir httpx librosa
-    /work/venv-hf/bin/python benchmarks/datasets_own_tests.py \\
+    python3 -m venv ~/venv-hf
+    ~/venv-hf/bin/pip install -e . datasets==5.2.0 pytest pytest-datadir httpx librosa
+    ~/venv-hf/bin/python benchmarks/datasets_own_tests.py \\
         --repo /path/to/datasets/.git --ref 5.2.0
 
 ``--ref`` defaults to the tag matching the installed ``datasets``, else ``HEAD``. The outcome

@@ -12,10 +12,10 @@ Generate the clips once, then run (the defaults are the environments used for BE
 
     python benchmarks/datasets_throughput.py generate /tmp/dsbench --clips 200 --seconds 6
     python benchmarks/datasets_throughput.py run /tmp/dsbench --rounds 5 \\
-        --patched-python /work/venv-hf/bin/python --baseline-python /work/venv-hf36/bin/python
+        --patched-python ~/venv-hf/bin/python --baseline-python ~/venv-hf36/bin/python
 
-``/work/venv-hf``: ``pip install -e . datasets==5.2.0`` (no torch, no torchcodec);
-``/work/venv-hf36``: ``pip install datasets==3.6.0 librosa soundfile``.
+``~/venv-hf``: ``pip install -e . datasets==5.2.0`` (no torch, no torchcodec);
+``~/venv-hf36``: ``pip install datasets==3.6.0 librosa soundfile``.
 """
 
 from __future__ import annotations
@@ -119,8 +119,8 @@ def main() -> None:
     bench = sub.add_parser("run", help="time both environments, interleaved")
     bench.add_argument("folder", type=Path)
     bench.add_argument("--rounds", type=int, default=5)
-    bench.add_argument("--patched-python", default="/work/venv-hf/bin/python")
-    bench.add_argument("--baseline-python", default="/work/venv-hf36/bin/python")
+    bench.add_argument("--patched-python", default="~/venv-hf/bin/python")
+    bench.add_argument("--baseline-python", default="~/venv-hf36/bin/python")
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.folder, args.clips, args.seconds)
