@@ -20,7 +20,7 @@ filters) stay. Tests that download (``librosa.ex``) fail without a network, in b
 
 Not run by CI (it needs the two git directories and a few minutes)::
 
-    PYTHONPATH=src python benchmarks/librosa_suite.py --python /work/main/.venv/bin/python \\
+    PYTHONPATH=src python benchmarks/librosa_suite.py --python .venv/bin/python \\
         --workdir /tmp/librosa-suite-011
     python benchmarks/librosa_suite.py --python .venv312/bin/python --workdir /tmp/librosa-suite-10
 """

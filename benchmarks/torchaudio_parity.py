@@ -3,11 +3,11 @@
 Runs in a separate environment that has torch==2.8.0 and torchaudio==2.8.0 (and FFmpeg's
 shared libraries for torchaudio's FFmpeg backend), with audiodecode installed from source::
 
-    python3.11 -m venv /work/venv-ta28
-    /work/venv-ta28/bin/pip install torch==2.8.0 torchaudio==2.8.0 numpy soundfile av soxr
-    /work/venv-ta28/bin/pip install --no-deps -e .
+    python3.11 -m venv ~/venv-ta28
+    ~/venv-ta28/bin/pip install torch==2.8.0 torchaudio==2.8.0 numpy soundfile av soxr
+    ~/venv-ta28/bin/pip install --no-deps -e .
     apt-get install -y ffmpeg
-    /work/venv-ta28/bin/python benchmarks/torchaudio_parity.py [--repeats 7]
+    ~/venv-ta28/bin/python benchmarks/torchaudio_parity.py [--repeats 7]
 
 Prints a Markdown report: every (file, backend, window, normalize, channels_first) case
 compared as bytes, dtype, shape and rate; the largest difference per lossy codec; ``info``
