@@ -590,16 +590,6 @@ def test_patch_env_patches_librosa_on_import():
     assert result.stderr == ""  # quiet: nothing for a service's logs to trip on
 
 
-def test_the_datasets_switch_patches_datasets_alone_on_import():
-    code = """
-        import audiodecode
-        print(audiodecode.compat.is_datasets_patched(), audiodecode.compat.is_patched())
-    """
-    result = run_python(code, env={compat.patch_switch("datasets"): "1"})
-    assert result.stdout.split() == ["True", "False"]
-    assert result.stderr == ""
-
-
 def test_without_the_patch_env_importing_audiodecode_leaves_librosa_alone():
     code = """
         import sys

@@ -369,3 +369,21 @@ def test_encode_example_of_decoded_values_and_arrays(files):
     ds = Dataset.from_dict({"audio": [{"array": array[0], "sampling_rate": 16000}],
                             "id": [1]}, features=Features({"audio": Audio(), "id": Value("int64")}))
     assert ds[0]["audio"]["array"].shape == (1600,)
+
+
+def test_the_datasets_switch_patches_datasets_alone_on_import():
+    """``AUDIODECODE_PATCH_DATASETS=1`` patches datasets when audiodecode is imported, quietly,
+    and leaves librosa alone."""
+    import subprocess
+    import sys
+
+    from audiodecode import compat
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIODECODE_")}
+    env[compat.patch_switch("datasets")] = "1"
+    code = ("import audiodecode; "
+            "print(audiodecode.compat.is_datasets_patched(), audiodecode.compat.is_patched())")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=True, timeout=120)
+    assert result.stdout.split() == ["True", "False"]
+    assert result.stderr == ""
