@@ -552,9 +552,6 @@ def decode_frames(
     >>> y.ravel().tolist(), y.shape, sr
     ([10, 11, 12], (3, 1), 8000)
     """
-    # The pipeline's array sink, by its own module's name: this module's names change.
-    from ._pipeline import decode as pipeline_decode
-
     check_backend(backend)
 
     def decode_span(reader: Reader) -> tuple[np.ndarray, int]:
@@ -565,7 +562,7 @@ def decode_frames(
             raise TypeError(msg)
         options = LoadOptions(None, False, 0.0, None, kind, "soxr_hq", backend, math.inf)
         start = min(start_frame, reader.frames) if reader.frames_exact else start_frame
-        y = pipeline_decode(reader, plan(reader, options, span=(start, n_frames)))
+        y = _pipeline_decode(reader, plan(reader, options, span=(start, n_frames)))
         frames = y.reshape(-1, 1) if y.ndim == 1 else y.T  # (n, channels), C-contiguous
         return frames, int(reader.sample_rate)
 

@@ -377,6 +377,11 @@ def patch_switch(library: str) -> str:
     return f"AUDIODECODE_PATCH_{library.upper()}"
 
 
+def _switch(library: str) -> str:
+    """What ``AUDIODECODE_PATCH_<NAME>`` says for ``library``: ``"1"``, ``"0"`` or ``""``."""
+    return os.environ.get(patch_switch(library), "").strip()
+
+
 def _patcher(library: str) -> Callable[..., None]:
     patcher: Callable[..., None] = globals()[f"patch_{library}"]
     return patcher
@@ -414,7 +419,7 @@ def patch_installed(*, verbose: bool = False) -> dict[str, str]:
 
     outcome: dict[str, str] = {}
     for library in LIBRARIES:
-        if os.environ.get(patch_switch(library), "").strip() == "0":
+        if _switch(library) == "0":
             outcome[library] = "switched off"
         elif importlib.util.find_spec(library) is None:
             outcome[library] = "not installed"
@@ -440,8 +445,7 @@ def patch_from_environment() -> list[str]:
     >>> patch_from_environment()  # none is set here
     []
     """
-    chosen = [library for library in LIBRARIES
-              if os.environ.get(patch_switch(library), "").strip() == "1"]
+    chosen = [library for library in LIBRARIES if _switch(library) == "1"]
     for library in chosen:
         _patcher(library)(verbose=False)
     return chosen
