@@ -8,6 +8,7 @@ librosa's one read; ``stream`` asks for soundfile's seeks back, as ``librosa.str
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,3 +126,43 @@ def test_a_header_that_seeks_before_the_start_is_refused_quietly(tmp_path: Path,
     finally:
         sys.unraisablehook = previous
     assert unraisable == []
+
+
+def test_soundfile_still_has_the_bindings_we_call():
+    """backends/_libsndfile calls libsndfile through soundfile's private cffi bindings: a
+    soundfile release that renames them must fail here, by name, not deep inside a load."""
+    import soundfile
+
+    from audiodecode.backends import _libsndfile
+
+    missing = [f"soundfile._snd.{name}" for name in
+               (*_libsndfile.USED_FUNCTIONS, *_libsndfile.USED_CONSTANTS)
+               if not hasattr(soundfile._snd, name)]
+    missing += [f"soundfile.{name}" for name in _libsndfile.USED_MODULE_ATTRIBUTES
+                if not hasattr(soundfile, name)]
+    with soundfile.SoundFile(io.BytesIO(_wav_bytes()), "r") as file:
+        missing += [f"soundfile.SoundFile().{name}" for name in
+                    _libsndfile.USED_SOUNDFILE_ATTRIBUTES if not hasattr(file, name)]
+    assert not missing, (
+        f"soundfile {soundfile.__version__} no longer has {', '.join(missing)}, which "
+        "audiodecode/backends/_libsndfile.py calls: adapt that module to this release")
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("WAV", "PCM_16"), ("WAV", "FLOAT"),
+                                              ("FLAC", "PCM_24"), ("OGG", "VORBIS"),
+                                              ("AIFF", "PCM_S8"), ("MP3", "MPEG_LAYER_III")])
+def test_the_reader_names_format_and_subtype_as_soundfile_does(tmp_path, fmt, subtype):
+    path = tmp_path / f"clip.{fmt.lower()}"
+    sf.write(path, np.zeros((800, 2)), 8000, format=fmt, subtype=subtype)
+    with sf.SoundFile(path) as oracle, open_source(path) as source, \
+            SndfileReader(source) as reader:
+        assert (reader.libsndfile_format, reader.libsndfile_subtype) == (oracle.format,
+                                                                          oracle.subtype)
+        assert (reader.sample_rate, reader.channels, reader.frames) == (
+            oracle.samplerate, oracle.channels, oracle.frames)
+
+
+def _wav_bytes() -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(16), 8000, format="WAV")
+    return buffer.getvalue()

@@ -57,6 +57,7 @@ except ImportError as exc:  # pragma: no cover - exercised where torch is absent
 from ._api import decode_frames
 from ._source import open_source, sniff
 from .backends import open_reader
+from .backends.sndfile import SndfileReader
 from .errors import AudioDecodeError
 
 if TYPE_CHECKING:
@@ -198,22 +199,23 @@ _SUBTYPE2DTYPE = {"PCM_S8": "int8", "PCM_U8": "uint8", "PCM_16": "int16", "PCM_3
                   "FLOAT": "float32", "DOUBLE": "float64"}
 
 
-def _soundfile_of(reader: Reader) -> Any:
-    # The sndfile reader's SoundFile: libsndfile's own format and subtype names, which
-    # torchaudio's soundfile backend reads.
-    return reader._file  # type: ignore[attr-defined]  # noqa: SLF001
+def _libsndfile_names(reader: Reader) -> tuple[str, str]:
+    # libsndfile's own format and subtype names ("WAV", "PCM_16"), which torchaudio's
+    # soundfile backend reads from SoundFile.format and .subtype.
+    assert isinstance(reader, SndfileReader)
+    return reader.libsndfile_format, reader.libsndfile_subtype
 
 
 def _load_soundfile(
     uri: Any, frame_offset: int, num_frames: int, normalize: bool
 ) -> tuple[np.ndarray, int]:
     def choose_dtype(reader: Reader) -> str:
-        file = _soundfile_of(reader)
-        if file.format != "WAV" or normalize:
+        major_format, subtype = _libsndfile_names(reader)
+        if major_format != "WAV" or normalize:
             return "float32"
-        dtype = _SUBTYPE2DTYPE.get(file.subtype)
+        dtype = _SUBTYPE2DTYPE.get(subtype)
         if dtype is None:
-            msg = f"Unsupported subtype: {file.subtype}"
+            msg = f"Unsupported subtype: {subtype}"
             raise ValueError(msg)
         if dtype in ("int8", "uint8"):
             # SoundFile.read's own refusal: libsndfile has no 8-bit read.
@@ -345,11 +347,11 @@ def info(
     with open_source(uri) as source:
         if backend == "soundfile":
             with open_reader(source, "sndfile", decoding=False) as reader:
-                file = _soundfile_of(reader)
-                return AudioMetaData(file.samplerate, file.frames, file.channels,
-                                     _bit_depth(file.subtype),
-                                     "FLAC" if file.format == "FLAC" else
-                                     _SUBTYPE_TO_ENCODING.get(file.subtype, "UNKNOWN"))
+                major_format, subtype = _libsndfile_names(reader)
+                return AudioMetaData(reader.sample_rate, reader.frames, reader.channels,
+                                     _bit_depth(subtype),
+                                     "FLAC" if major_format == "FLAC" else
+                                     _SUBTYPE_TO_ENCODING.get(subtype, "UNKNOWN"))
         # A PCM WAV's figures are in its header: FFmpeg's come from decoding it all (torchaudio
         # 2.8 did), which for PCM gives the header's count.
         name = "wav" if backend is None and sniff(source.head()) == "wav" else "pyav"

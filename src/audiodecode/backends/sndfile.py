@@ -23,11 +23,11 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import soundfile as sf
-from soundfile import _ffi, _snd  # the cffi handles soundfile itself calls libsndfile through
 
 from .._source import sniff
 from ..errors import CorruptAudioError
 from ._base import Decline, Reader
+from ._libsndfile import Handle, LibsndfileError, of_soundfile, open_descriptor
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,76 +48,75 @@ _CODECS = {
     "ALAC_32": ("alac", 32), "ULAW": ("pcm_mulaw", 8), "ALAW": ("pcm_alaw", 8),
 }
 
-
-# dtype name -> (libsndfile's reading function, the C pointer type it takes)
-_READ_FUNCTIONS = {
-    "float32": (_snd.sf_readf_float, "float *"),
-    "float64": (_snd.sf_readf_double, "double *"),
-    # Integer reads (``audiodecode.torchaudio``'s ``normalize=False``): what ``SoundFile.read``
-    # calls for ``dtype="int16"``/``"int32"``.
-    "int16": (_snd.sf_readf_short, "short *"),
-    "int32": (_snd.sf_readf_int, "int *"),
-}
-
 # libsndfile reports SF_COUNT_MAX (2**63 - 1) frames when a stream does not say its length.
 _UNKNOWN_LENGTH = 1 << 62
 
 
 class SndfileReader(Reader):
-    """Read through ``soundfile.SoundFile``; accepts a caller's open ``SoundFile`` too."""
+    """Read through libsndfile; accepts a caller's open ``soundfile.SoundFile`` too.
+
+    ``libsndfile_format`` and ``libsndfile_subtype`` are libsndfile's own names for the
+    container and the codec (``"WAV"``, ``"PCM_16"``), as ``SoundFile.format``/``.subtype``.
+    """
 
     name = "sndfile"
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         super().__init__(source, decoding=decoding)
         if source.soundfile is not None:
-            self._file = source.soundfile
-            if self._file.closed:
+            if source.soundfile.closed:
                 msg = "the soundfile.SoundFile passed in is closed"
                 raise ValueError(msg)
+            handle = of_soundfile(source.soundfile)
         else:
-            target: Any
-            if source.fd is not None:
-                # By the descriptor the Source opened, not by name: libsndfile reads the very
-                # file that was sniffed, and a name that is not UTF-8 (which soundfile cannot
-                # encode) does not send the file to another decoder. libsndfile takes the
-                # descriptor's position as the start of the file.
-                os.lseek(source.fd, 0, os.SEEK_SET)
-                target = source.fd
-            else:
-                target = _SeekGuard(source.fileobj)
             if sniff(source.head()) == "mp3":
                 self.length_in_doubt = _cut_short_of_xing_bytes(source)
-            if source.fileobj is not None:
-                source.fileobj.seek(0)
             try:
-                self._file = sf.SoundFile(target, closefd=False)
-            except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+                handle = self._open(source)
+            except (LibsndfileError, sf.LibsndfileError, RuntimeError, TypeError,
+                    ValueError) as exc:
                 # libsndfile could not even parse the header: the data may still be something
                 # FFmpeg reads (a codec libsndfile lacks, or bytes that only looked like MP3).
                 reason = exc.error_string if isinstance(exc, sf.LibsndfileError) else str(exc)
                 raise Decline(reason) from exc
-        f = self._file
-        self.sample_rate = f.samplerate
-        self.channels = f.channels
-        self.frames = f.frames
+        self._handle = handle
+        self.sample_rate = handle.sample_rate
+        self.channels = handle.channels
+        self.frames = handle.frames
         if self.frames >= _UNKNOWN_LENGTH:
             # libsndfile's "unknown" (a FLAC stream whose header has no sample count): it can
             # then neither tell nor seek, and soundfile.read tries to allocate 2**63 frames.
             # FFmpeg decodes such streams (to the same integers, for lossless ones).
             if source.soundfile is None:
-                f.close()
+                handle.close()
             msg = "libsndfile does not know the length of this stream"
             raise Decline(msg)
-        self.format = _CONTAINERS.get(f.format, f.format.lower())
-        self.codec, self.bits_per_sample = _CODECS.get(f.subtype, (f.subtype.lower(), None))
-        self._position = f.tell() if f.seekable() else 0
+        self.libsndfile_format = handle.major_format
+        self.libsndfile_subtype = handle.subtype
+        self.format = _CONTAINERS.get(self.libsndfile_format, self.libsndfile_format.lower())
+        self.codec, self.bits_per_sample = _CODECS.get(
+            self.libsndfile_subtype, (self.libsndfile_subtype.lower(), None))
+        self._position = handle.tell()
+
+    @staticmethod
+    def _open(source: Source) -> Handle:
+        if source.fd is not None:
+            # By the descriptor the Source opened, not by name: libsndfile reads the very
+            # file that was sniffed, and a name that is not UTF-8 (which soundfile cannot
+            # encode) does not send the file to another decoder. libsndfile takes the
+            # descriptor's position as the start of the file.
+            os.lseek(source.fd, 0, os.SEEK_SET)
+            return open_descriptor(source.fd)
+        assert source.fileobj is not None
+        source.fileobj.seek(0)
+        # soundfile's virtual io turns the file object into libsndfile's callbacks.
+        return of_soundfile(sf.SoundFile(_SeekGuard(source.fileobj), closefd=False))
 
     def seek(self, frame: int) -> None:
         try:
-            self._position = self._file.seek(frame)
-        except sf.LibsndfileError as exc:
-            raise CorruptAudioError(self.source.name, exc.error_string, self.name) from exc
+            self._position = self._handle.seek(frame)
+        except LibsndfileError as exc:
+            raise CorruptAudioError(self.source.name, exc.reason, self.name) from exc
 
     def tell(self) -> int:
         return self._position
@@ -127,18 +126,15 @@ class SndfileReader(Reader):
         n = min(len(out), self.frames - self._position)
         if n <= 0:
             return 0
-        if self._file.closed:
+        handle = self._handle
+        if handle.closed:
             msg = "the soundfile.SoundFile was closed while it was being read"
             raise ValueError(msg)
-        read, pointer_type = _READ_FUNCTIONS[out.dtype.name]
-        handle = self._file._file
-        # cffi releases the GIL for the call; ``out`` is C-contiguous (the Reader contract).
-        got: int = read(handle, _ffi.cast(pointer_type, out.ctypes.data), n)
-        error = _snd.sf_error(handle)
-        if error:
+        try:
+            got = handle.read(out, n)  # ``out`` is C-contiguous (the Reader contract)
+        except LibsndfileError as exc:
             # What SoundFile.read raises at this point: librosa fails on the same file.
-            reason = _ffi.string(_snd.sf_error_number(error)).decode("utf-8", "replace")
-            raise CorruptAudioError(self.source.name, reason, self.name)
+            raise CorruptAudioError(self.source.name, exc.reason, self.name) from exc
         self._position += got
         if self.seek_after_read:
             self.seek(self._position)
@@ -156,9 +152,8 @@ class SndfileReader(Reader):
     def close(self) -> None:
         # librosa.load closes a caller's SoundFile (its ``with`` block) but librosa.stream
         # does not; the Source says which rule applies.
-        if (self.source.soundfile is None or self.source.owned) and not self._file.closed:
-            self._file.close()
-
+        if (self.source.soundfile is None or self.source.owned) and not self._handle.closed:
+            self._handle.close()
 
 
 class _SeekGuard:
