@@ -199,6 +199,35 @@ def test_mono_file_signed_zeros_follow_librosa_1(signed_zeros):
     assert_same(audiodecode.load(path, sr=None, mono=True), expected)
 
 
+@pytest.mark.parametrize("cached", [False, True], ids=["direct", "cached"])
+def test_patched_librosa_load_keeps_the_installed_librosas_signed_zeros(
+        signed_zeros, tmp_path, cached):
+    """Under the patch, ``librosa.load`` answers as the installed librosa: 0.11 keeps a
+    one-channel signal's -0.0 at mono=True, 1.0 makes it +0.0, while ``audiodecode.load``
+    follows 1.0 either way. With the decode cache on, a plain load of the same file first
+    must not hand the patch its array (the two are cached apart)."""
+    import audiodecode.cache
+    from audiodecode import compat
+
+    cases = [(channels, mono, sr) for channels in (1, 2) for mono in (True, False)
+             for sr in (None, 8000)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        expected = {case: librosa.load(signed_zeros[case[0]], sr=case[2], mono=case[1])
+                    for case in cases}  # unpatched: the installed librosa itself
+    if cached:
+        audiodecode.cache.enable(tmp_path / "cache")
+    try:
+        for channels, mono, sr in cases:
+            audiodecode.load(signed_zeros[channels], sr=sr, mono=mono)  # fills the cache
+            with compat.librosa_patched():
+                got = librosa.load(signed_zeros[channels], sr=sr, mono=mono)
+            assert_same(got, expected[channels, mono, sr])
+    finally:
+        if cached:
+            audiodecode.cache.disable()
+
+
 @pytest.mark.parametrize(
     "res_type", ["soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq", "scipy", "fft",
                  "polyphase"]

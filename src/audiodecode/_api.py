@@ -2,7 +2,8 @@
 
 Everything here looks down only (``_pipeline``, ``_source``, ``backends``). What a layer above
 needs from a call it passes as an argument: the librosa patch's ``libsndfile_only`` (which
-decoders may answer) and ``librosa_011`` (librosa 0.11's read sizes for ``stream``). The
+decoders may answer), ``one_channel_as_decoded`` (librosa 0.11's signed zeros) and
+``librosa_011`` (librosa 0.11's read sizes for ``stream``). The
 public ``load``, which adds the rollback switch and the decode cache around :func:`decode`,
 is in :mod:`audiodecode._load`.
 """
@@ -101,7 +102,8 @@ def _refuse_unless_libsndfile(reader: Reader, source_name: str) -> None:
 
 
 def decode(
-    path: AudioSource, options: LoadOptions, *, libsndfile_only: bool = False
+    path: AudioSource, options: LoadOptions, *, libsndfile_only: bool = False,
+    one_channel_as_decoded: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Decode ``path`` with checked ``options``: the core of :func:`audiodecode.load`.
 
@@ -114,6 +116,10 @@ def decode(
     libsndfile_only : bool
         Refuse, with :class:`NotReadByLibsndfile`, a file that libsndfile does not read (the
         librosa patch under librosa < 1.0, whose own ``load`` reads such a file otherwise).
+    one_channel_as_decoded : bool
+        At ``mono=True``, return a one-channel signal's samples as decoded, ``-0.0`` kept, as
+        librosa 0.11's ``load`` does (the librosa patch under librosa < 1.0). By default they
+        pass through librosa 1.0's ``to_mono``, which makes them ``+0.0``.
 
     Returns
     -------
@@ -132,7 +138,8 @@ def decode(
     def decode_all(reader: Reader) -> tuple[np.ndarray, float, Reader]:
         if libsndfile_only:
             _refuse_unless_libsndfile(reader, source.name)
-        y = _pipeline_decode(reader, plan(reader, options))
+        y = _pipeline_decode(reader, plan(reader, options),
+                             one_channel_as_decoded=one_channel_as_decoded)
         return y, (reader.sample_rate if options.sr is None else options.sr), reader
 
     with open_source(path) as source:

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from ._source import AudioSource
 
     #: A cache around the core's decode: ``(path, options, libsndfile_only) -> (y, sr)``.
-    CachedDecode = Callable[[str | os.PathLike[str], LoadOptions, bool], tuple[np.ndarray, float]]
+    # (path, options, libsndfile_only, one_channel_as_decoded) -> (y, sr): _api.decode's
+    CachedDecode = Callable[[str | os.PathLike[str], LoadOptions, bool, bool],
+                            tuple[np.ndarray, float]]
 
 __all__ = ["BACKEND_ENV", "PATCH_MARK", "ROLLED_BACK", "import_librosa", "load",
            "load_with_options", "original", "use_cache"]
@@ -162,13 +164,15 @@ def load(
 
 
 def load_with_options(
-    path: AudioSource, options: LoadOptions, *, libsndfile_only: bool = False
+    path: AudioSource, options: LoadOptions, *, libsndfile_only: bool = False,
+    one_channel_as_decoded: bool = False,
 ) -> tuple[np.ndarray, float]:
     """:func:`load` with checked options: what the layers call for each file.
 
     ``load_batch``, ``imap``, ``AudioDataset``, ``DecodeBatch`` and the librosa patch check
     the options once (:meth:`LoadOptions.checked`), then call this per file.
-    ``libsndfile_only`` is :func:`audiodecode._api.decode`'s.
+    ``libsndfile_only`` and ``one_channel_as_decoded`` are :func:`audiodecode._api.decode`'s
+    (the librosa patch's, under librosa 0.11).
 
     Examples
     --------
@@ -184,8 +188,9 @@ def load_with_options(
         return result
     cached_decode = _cached_decode
     if cached_decode is not None and isinstance(path, (str, os.PathLike)):
-        return cached_decode(path, options, libsndfile_only)
-    return decode(path, options, libsndfile_only=libsndfile_only)
+        return cached_decode(path, options, libsndfile_only, one_channel_as_decoded)
+    return decode(path, options, libsndfile_only=libsndfile_only,
+                  one_channel_as_decoded=one_channel_as_decoded)
 
 
 def import_librosa() -> types.ModuleType:

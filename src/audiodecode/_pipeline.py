@@ -449,17 +449,18 @@ def positive_zeros(block: np.ndarray) -> np.ndarray:
     return block
 
 
-def decode(reader: Reader, plan: Plan) -> np.ndarray:
+def decode(reader: Reader, plan: Plan, *, one_channel_as_decoded: bool = False) -> np.ndarray:
     """The array sink: run the loop into one array shaped as ``librosa.load`` returns it.
 
     At ``mono=True`` a one-channel signal's ``-0.0`` become ``+0.0``, as in librosa 1.0's
-    ``load`` (librosa 0.11 returns them as decoded: the one place the two differ here).
+    ``load``; librosa 0.11 returns them as decoded (``one_channel_as_decoded``), the one place
+    the two differ here.
 
     Raises :class:`AudioTooLargeError`, not ``MemoryError``, when the output (or the
     resampler's) cannot be allocated.
     """
     try:
-        return _decode(reader, plan)
+        return _decode(reader, plan, positive_zeros=not one_channel_as_decoded)
     except MemoryError as exc:
         frame_bytes = plan.out_channels * plan.dtype.itemsize
         wanted = plan.output_frames(plan.expected_frames) * frame_bytes
@@ -471,18 +472,18 @@ def decode(reader: Reader, plan: Plan) -> np.ndarray:
         raise AudioTooLargeError(reader.source.name, reason, reader.name) from exc
 
 
-def _decode(reader: Reader, plan: Plan) -> np.ndarray:
+def _decode(reader: Reader, plan: Plan, *, positive_zeros: bool) -> np.ndarray:
     channels = plan.out_channels
     expected = plan.output_frames(plan.expected_frames)
     if plan.resampler is None and not plan.downmix and reader.frames_exact:
         run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype),
-                  positive_zeros=True)
+                  positive_zeros=positive_zeros)
         deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive
         assert run.into is not None
         out, written = run.into, run.frames_read  # ``into`` is a bigger array if it grew
     else:
         collected: np.ndarray | None = None  # allocated when the first block arrives
-        run = Run(reader, plan, positive_zeros=True)
+        run = Run(reader, plan, positive_zeros=positive_zeros)
         written = 0
         for block, owned in run:
             k = len(block)

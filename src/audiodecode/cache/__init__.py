@@ -253,11 +253,13 @@ def _use(store: DecodeCache | None) -> None:
 
 
 def _decode_through_cache(
-    path: str | os.PathLike[str], options: LoadOptions, libsndfile_only: bool
+    path: str | os.PathLike[str], options: LoadOptions, libsndfile_only: bool,
+    one_channel_as_decoded: bool,
 ) -> tuple[np.ndarray, float]:
     """The active store's array for ``path``, or the core's decode of it, stored on the way."""
     store = _active
-    entry = store.entry(path, options) if store is not None else None
+    entry = (store.entry(path, options, one_channel_as_decoded=one_channel_as_decoded)
+             if store is not None else None)
     hit = entry.read(options) if entry is not None else None
     if hit is not None:
         if libsndfile_only and not libsndfile_reads(path):
@@ -265,7 +267,8 @@ def _decode_through_cache(
             msg = f"{os.fspath(path)!s}: libsndfile does not read it"
             raise NotReadByLibsndfile(msg)
         return hit
-    y, sr = decode(path, options, libsndfile_only=libsndfile_only)
+    y, sr = decode(path, options, libsndfile_only=libsndfile_only,
+                   one_channel_as_decoded=one_channel_as_decoded)
     if entry is not None:
         entry.write(y, sr)
     return y, sr

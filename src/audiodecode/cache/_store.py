@@ -445,9 +445,12 @@ class DecodeCache:
 
     # --- lookup -----------------------------------------------------------------------------
 
-    def entry(self, path: AudioSource, options: LoadOptions) -> Entry | None:
+    def entry(
+        self, path: AudioSource, options: LoadOptions, *, one_channel_as_decoded: bool = False
+    ) -> Entry | None:
         """The entry for loading ``path`` with checked ``options``, or ``None`` when ``path``
-        is not a regular file.
+        is not a regular file. ``one_channel_as_decoded`` is the core's (librosa 0.11's signed
+        zeros at ``mono=True``): it has entries of its own.
 
         ``max_duration`` is not part of the key: a limit refuses a decode but does not change
         it, so :meth:`Entry.read` applies it to what the entry holds.
@@ -470,7 +473,8 @@ class DecodeCache:
         sr, res_type = options.sr, options.res_type
         key = "|".join((
             FORMAT, _fingerprint(), source,
-            "-" if sr is None else float(sr).hex(), "1" if options.mono else "0",
+            "-" if sr is None else float(sr).hex(),
+            ("1-as-decoded" if one_channel_as_decoded else "1") if options.mono else "0",
             float(options.offset).hex(),
             "-" if options.duration is None else float(options.duration).hex(),
             options.dtype.str, "-" if sr is None else f"{res_type}{_resampler_version(res_type)}",

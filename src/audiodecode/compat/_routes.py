@@ -162,8 +162,10 @@ def _route_load(bound: inspect.BoundArguments, call_librosa: Callable[[], Any]) 
     path = options.pop("path")
     only = _refuses_audioread_paths(path)
     # Checked inside the answer: where audiodecode refuses an argument, librosa answers.
+    # librosa 0.11 returns a one-channel signal at mono=True as decoded, -0.0 kept.
     answer = lambda: _load.load_with_options(  # noqa: E731 - one call, deferred
-        path, LoadOptions(**options).checked(), libsndfile_only=only)
+        path, LoadOptions(**options).checked(), libsndfile_only=only,
+        one_channel_as_decoded=STATE.legacy_librosa)
     return _answer_or_defer("load", path, answer, call_librosa)
 
 
