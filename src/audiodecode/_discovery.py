@@ -28,7 +28,7 @@ import os
 import stat
 from typing import TYPE_CHECKING, NamedTuple
 
-from ._source import HEAD_BYTES, open_source, sniff
+from ._source import HEAD_BYTES, NOT_AUDIO_CONTAINERS, open_source, sniff
 from .errors import AudioDecodeError, UnsupportedFormatError
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ CORRUPT = "corrupt"
 # damaged audio file), so listing a folder need not open a decoder for it.
 _AUDIO_ONLY = frozenset({"wav", "w64", "aiff", "flac", "ogg", "caf", "au", "amr", "ac3", "aac",
                          "mp3"})
-# Recognised from their bytes and holding no sound: the backends would call them broken.
-_NOT_AUDIO = {"midi": "a MIDI sequence (notes, not sound)"}
 
 
 class Found(NamedTuple):
@@ -177,8 +175,8 @@ def classify(path: str | os.PathLike[str], *, probe: bool = False) -> Verdict:
     except (AudioDecodeError, OSError) as exc:
         return Verdict(CORRUPT, "unknown", f"cannot read the file: {_reason(exc)}")
     container = sniff(head[:HEAD_BYTES])
-    if container in _NOT_AUDIO:
-        return Verdict(NOT_AUDIO, container, _NOT_AUDIO[container])
+    if container in NOT_AUDIO_CONTAINERS:
+        return Verdict(NOT_AUDIO, container, NOT_AUDIO_CONTAINERS[container])
     if not head:
         return Verdict(NOT_AUDIO, container, "the file is empty")
     if container in _AUDIO_ONLY and not probe:

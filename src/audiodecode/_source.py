@@ -319,6 +319,11 @@ def _open_url(url: str) -> Source:
     return Source(url, fileobj=remote, owned=True)
 
 
+#: Containers :func:`sniff` recognises that hold no sound, and what they hold instead: no
+#: backend is asked to decode them, and a folder's listing skips them as "not audio".
+NOT_AUDIO_CONTAINERS = {"midi": "a MIDI sequence (notes, not sound)"}
+
+
 def sniff(head: bytes) -> str:
     """Name the container from its first bytes; ``"unknown"`` when nothing matches.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from .._source import sniff
+from .._source import NOT_AUDIO_CONTAINERS, sniff
 from ..errors import AudioDecodeError, AudioTooLargeError, UnsupportedFormatError
 from ._base import Decline, Reader
 
@@ -79,16 +79,6 @@ def _import_reader_class(name: str) -> type[Reader]:
     from .pyav import PyAVReader
 
     return PyAVReader
-
-
-def backend_order(source: Source, backend: str | None = None) -> tuple[str, ...]:
-    """The backends to try for ``source``, best first."""
-    if backend is not None:
-        check_backend(backend)
-        return (backend,)
-    if source.soundfile is not None:
-        return ("sndfile",)
-    return _ORDER_BY_CONTAINER.get(sniff(source.head()), _FFMPEG_ONLY)
 
 
 def open_reader(source: Source, backend: str | None = None, *, decoding: bool = True) -> Reader:
@@ -170,9 +160,25 @@ def _out_of_memory(source: Source, backend: str | None, exc: MemoryError) -> Aud
 
 
 def _order(source: Source, backend: str | None) -> tuple[str, ...]:
-    if source.soundfile is None and not source.head():
+    """The backends to try for ``source``, best first; refuses what no backend should see."""
+    if source.soundfile is not None:
+        return ("sndfile",) if backend is None else _checked(backend)
+    head = source.head()
+    if not head:
         raise UnsupportedFormatError(source.name, "the file is empty")
-    return backend_order(source, backend)
+    container = sniff(head)
+    not_audio = NOT_AUDIO_CONTAINERS.get(container)
+    if not_audio is not None:
+        # Not a damaged audio file: no decoder is asked, whichever ``backend`` names.
+        raise UnsupportedFormatError(source.name, f"not audio: {not_audio}")
+    if backend is not None:
+        return _checked(backend)
+    return _ORDER_BY_CONTAINER.get(container, _FFMPEG_ONLY)
+
+
+def _checked(backend: str) -> tuple[str, ...]:
+    check_backend(backend)
+    return (backend,)
 
 
 def _open_first(
