@@ -1,7 +1,8 @@
 """The hostile-input corpus and its runner: what ``load`` does with files that lie.
 
 Owned by ``benchmarks/hostile_input.py`` (the README's "Untrusted input" table); the tests
-(``tests/test_hostile.py``) write their own small cases of each family. Three parts:
+(``tests/test_hostile.py``) write their own small cases of each family, with the same
+hand-made headers (``testkit/crafted.py``). Three parts:
 
 * :func:`write_hostile_corpus` makes the cases: hand-made headers that lie (a WAV at 1 Hz, FLAC
   STREAMINFO, MP3 Xing, Ogg granule, Matroska, MP4 and ASF durations), decompression bombs (a
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -32,8 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# The files made by hand come from testkit/ at the repository's root, which the tests use too
+# (benchmarks and tests do not import each other). Inserted here rather than by the caller:
+# run_cases also runs this file as its runner's script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from testkit import crafted  # noqa: E402
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
 __all__ = [
     "CLASSES",
@@ -242,37 +248,10 @@ def _file_case(name: str, group: str, path: Path, **kwargs: Any) -> Case:
     return Case(name, group, str(path), kwargs, size=path.stat().st_size)
 
 
-def riff(tag: int, channels: int, rate: int, bits: int, payload: bytes) -> bytes:
-    """A RIFF WAVE file: a 16-byte ``fmt `` chunk with format ``tag``, then ``payload``."""
-    block = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", tag, channels, rate, (rate * block) % 2**32, block, bits)
-    body = b"WAVE" + _chunk(b"fmt ", fmt) + _chunk(b"data", payload)
-    return b"RIFF" + struct.pack("<I", len(body) % 2**32) + body
-
-
-def _chunk(chunk_id: bytes, body: bytes) -> bytes:
-    return chunk_id + struct.pack("<I", len(body)) + body + b"\0" * (len(body) & 1)
-
-
-def two_data_chunks(first: bytes, second: bytes, rate: int = 8000) -> bytes:
-    """A mono 16-bit WAV with two ``data`` chunks (a LIST chunk between them)."""
-    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
-    body = (b"WAVE" + _chunk(b"fmt ", fmt) + _chunk(b"data", first)
-            + _chunk(b"LIST", b"INFOISFT\x04\x00\x00\x00abc\x00") + _chunk(b"data", second))
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def rf64(payload: bytes, ds64_size: int, data_size: int, rate: int = 8000) -> bytes:
-    """A mono 16-bit RF64 file whose ``ds64`` and 32-bit ``data`` sizes are given."""
-    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
-    ds64 = struct.pack("<QQQI", 0, ds64_size, 0, 0)
-    body = (b"WAVE" + _chunk(b"ds64", ds64) + _chunk(b"fmt ", fmt) + b"data"
-            + struct.pack("<I", data_size) + payload)
-    return b"RF64" + struct.pack("<I", 0xFFFFFFFF) + body
-
-
-def flac_silence(path: Path, seconds: float, rate: int = 192000, channels: int = 2) -> Path:
-    """``seconds`` of digital silence as 16-bit FLAC: about 1/2048 of its float32 size."""
+def _encoded_silence(path: Path, seconds: float, rate: int = 192000, channels: int = 2) -> Path:
+    """``seconds`` of digital silence as 16-bit FLAC, as libsndfile's encoder writes it (about
+    1/2048 of its float32 size; :func:`testkit.crafted.flac_silence`, made by hand, is
+    smaller still and is what the tests use)."""
     import soundfile
 
     block = np.zeros((rate * 10, channels), np.int16)
@@ -280,15 +259,6 @@ def flac_silence(path: Path, seconds: float, rate: int = 192000, channels: int =
         for start in range(0, round(seconds * rate), len(block)):
             f.write(block[: round(seconds * rate) - start])
     return path
-
-
-def flac_rate(raw: bytes, rate: int) -> bytes:
-    """A FLAC file whose STREAMINFO says ``rate`` (its frames keep their own)."""
-    data = bytearray(raw)
-    # STREAMINFO's 20-bit sample rate starts at byte 18 of the file.
-    packed = int.from_bytes(data[18:21], "big")
-    data[18:21] = ((packed & 0xF) | (rate << 4)).to_bytes(3, "big")
-    return bytes(data)
 
 
 def _bomb_cases(folder: Path) -> list[Case]:
@@ -299,11 +269,11 @@ def _bomb_cases(folder: Path) -> list[Case]:
     noise = rng.integers(0, 256, 8_000_000, dtype=np.uint8).tobytes()
     files = {
         # Format tag 0 at 7 Hz: FFmpeg buffered 1.2 GB of tiny packets while probing.
-        "tag0_7hz_2mb.wav": riff(0, 1, 7, 16, noise[:2_000_000]),
-        "tag0_7hz_8mb.wav": riff(0, 1, 7, 16, noise),
+        "tag0_7hz_2mb.wav": crafted.riff(0, 1, 7, 16, noise[:2_000_000]),
+        "tag0_7hz_8mb.wav": crafted.riff(0, 1, 7, 16, noise),
         # Honest PCM "at 22 Hz": 1002 times more frames at the default sr.
-        "pcm_22hz_1.9mb.wav": riff(1, 1, 22, 16, noise[:1_900_000]),
-        "pcm_22hz_1mb.wav": riff(1, 1, 22, 16, noise[:1_000_000]),
+        "pcm_22hz_1.9mb.wav": crafted.riff(1, 1, 22, 16, noise[:1_900_000]),
+        "pcm_22hz_1mb.wav": crafted.riff(1, 1, 22, 16, noise[:1_000_000]),
     }
     cases = []
     for name, payload in files.items():
@@ -314,7 +284,7 @@ def _bomb_cases(folder: Path) -> list[Case]:
             cases[-1].call = "info"
             cases.append(_file_case(f"bomb/{name}/bytes", "bomb", folder / name))
             cases[-1].as_bytes = True
-    silence = flac_silence(folder / "silence_90min_192k.flac", 90 * 60)
+    silence = _encoded_silence(folder / "silence_90min_192k.flac", 90 * 60)
     cases.append(_file_case("bomb/silence_90min_192k.flac/native", "bomb", silence, sr=None))
     cases.append(_file_case("bomb/silence_90min_192k.flac/stereo", "bomb", silence, sr=None,
                             mono=False))
@@ -325,7 +295,7 @@ def _bomb_cases(folder: Path) -> list[Case]:
 
     soundfile.write(tone, rng.standard_normal(44100) * 0.1, 44100, subtype="PCM_16")
     two_hz = folder / "streaminfo_2hz.flac"
-    two_hz.write_bytes(flac_rate(tone.read_bytes(), 2))
+    two_hz.write_bytes(crafted.flac_rate(tone.read_bytes(), 2))
     cases.append(_file_case("bomb/streaminfo_2hz.flac", "bomb", two_hz, sr=16000))
     return cases
 
@@ -334,9 +304,9 @@ def _malformed_wav_cases(folder: Path) -> list[Case]:
     """WAVs that libsndfile and a naive parser read differently."""
     samples = np.arange(-3000, 3000, 3, dtype="<i2").tobytes()
     files = {
-        "two_data_chunks.wav": two_data_chunks(samples, samples[::-1]),
-        "rf64_ds64_smaller.wav": rf64(samples, len(samples) // 2, len(samples)),
-        "rf64_ds64_larger.wav": rf64(samples, len(samples), len(samples) // 2),
+        "two_data_chunks.wav": crafted.two_data_chunks(samples, samples[::-1]),
+        "rf64_ds64_smaller.wav": crafted.rf64(samples, len(samples) // 2, len(samples)),
+        "rf64_ds64_larger.wav": crafted.rf64(samples, len(samples), len(samples) // 2),
     }
     cases = []
     for name, payload in files.items():
@@ -400,27 +370,18 @@ def _mutate(raw: bytes, rng: np.random.Generator) -> bytes:
     return bytes(data)
 
 
-def _riff_wav(channels: int, rate: int, bits: int, payload: bytes, *, data_size: int = -1) -> bytes:
-    block = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", 1, channels, rate, (rate * block) % 2**32, block, bits)
-    size = len(payload) if data_size < 0 else data_size
-    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", size)
-    body += payload
-    return b"RIFF" + struct.pack("<I", len(body) % 2**32) + body
-
-
 def _header_cases(folder: Path, sources: dict[str, Path]) -> list[Case]:
     rng = np.random.default_rng(1)
     noise = rng.integers(-20000, 20000, 500_000, dtype=np.int16).astype("<i2").tobytes()
     files: dict[str, bytes] = {
         # 1 MB of samples said to be at 1 Hz: 500,000 s, which the default sr turns into 11e9
         # frames (it crashed libsoxr).
-        "wav_1hz_1mb": _riff_wav(1, 1, 16, noise),
+        "wav_1hz_1mb": crafted.riff(1, 1, 1, 16, noise),
         # 1,000 s at 1 Hz: 22 M frames at 22050 Hz, a real output of 88 MB.
-        "wav_1hz_2kb": _riff_wav(1, 1, 16, noise[:2000]),
-        "wav_rate_4ghz": _riff_wav(1, 2**32 - 1, 16, noise[:100_000]),
-        "wav_65535_channels": _riff_wav(65535, 8000, 8, noise[: 65535 * 3]),
-        "wav_data_size_4gb": _riff_wav(2, 44100, 16, noise[:40_000], data_size=2**32 - 2),
+        "wav_1hz_2kb": crafted.riff(1, 1, 1, 16, noise[:2000]),
+        "wav_rate_4ghz": crafted.riff(1, 1, 2**32 - 1, 16, noise[:100_000]),
+        "wav_65535_channels": crafted.riff(1, 65535, 8000, 8, noise[: 65535 * 3]),
+        "wav_data_size_4gb": crafted.riff(1, 2, 44100, 16, noise[:40_000], data_size=2**32 - 2),
     }
     for name, payload in files.items():
         (folder / f"{name}.wav").write_bytes(payload)
@@ -436,111 +397,14 @@ def _header_cases(folder: Path, sources: dict[str, Path]) -> list[Case]:
             cases.append(_file_case(f"header/{name}_{variant}", "header", out))
             cases.append(_file_case(f"header/{name}_{variant}/native", "header", out, sr=None))
 
-    patched("flac_16", "flac_total_samples", _flac_total_samples)
-    patched("mp3", "mp3_xing_frames", _xing_frames)
-    patched("ogg_vorbis", "ogg_granule", _ogg_granule)
-    patched("ogg_opus", "opus_granule", _ogg_granule)
-    patched("mka_opus", "mka_duration", _matroska_duration)
-    patched("m4a_aac", "mp4_duration", _mp4_duration)
-    patched("wma", "asf_duration", _asf_duration)
+    patched("flac_16", "flac_total_samples", crafted.flac_total_samples)
+    patched("mp3", "mp3_xing_frames", crafted.xing_frames)
+    patched("ogg_vorbis", "ogg_granule", crafted.ogg_granule)
+    patched("ogg_opus", "opus_granule", crafted.ogg_granule)
+    patched("mka_opus", "mka_duration", crafted.matroska_duration)
+    patched("m4a_aac", "mp4_duration", crafted.mp4_duration)
+    patched("wma", "asf_duration", crafted.asf_duration)
     return cases
-
-
-def _flac_total_samples(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    # STREAMINFO starts at byte 8; total samples are the low 36 bits of its bytes 10-17.
-    for variant, total in (("max", 2**36 - 1), ("2e9", 2_000_000_000), ("zero", 0)):
-        data = bytearray(raw)
-        packed = int.from_bytes(data[18:26], "big")
-        packed = (packed & ~(2**36 - 1)) | total
-        data[18:26] = packed.to_bytes(8, "big")
-        yield variant, data
-
-
-def _xing_frames(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    at = raw.find(b"Xing")
-    if at < 0:
-        at = raw.find(b"Info")
-    if at < 0:
-        return
-    for variant, frames in (("max", 2**32 - 1), ("1e8", 100_000_000)):
-        data = bytearray(raw)
-        data[at + 4 : at + 8] = b"\x00\x00\x00\x0f"  # frames, bytes, TOC, quality present
-        data[at + 8 : at + 12] = frames.to_bytes(4, "big")
-        yield variant, data
-
-
-def _ogg_pages(raw: bytes) -> list[int]:
-    pages, at = [], raw.find(b"OggS")
-    while at >= 0:
-        pages.append(at)
-        at = raw.find(b"OggS", at + 1)
-    return pages
-
-
-def _ogg_crc(page: bytes) -> int:
-    crc = 0
-    for byte in page:
-        crc ^= byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
-            crc &= 0xFFFFFFFF
-    return crc
-
-
-def _ogg_granule(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    pages = _ogg_pages(bytes(raw))
-    if len(pages) < 3:
-        return
-    last = pages[-1]
-    for variant, granule in (("max", 2**63 - 1), ("1e12", 10**12)):
-        data = bytearray(raw)
-        data[last + 6 : last + 14] = struct.pack("<q", granule)
-        segments = data[last + 26]
-        end = last + 27 + segments + sum(data[last + 27 : last + 27 + segments])
-        data[last + 22 : last + 26] = b"\x00\x00\x00\x00"
-        data[last + 22 : last + 26] = struct.pack("<I", _ogg_crc(bytes(data[last:end])))
-        yield variant, data
-
-
-def _matroska_duration(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    at = raw.find(b"\x44\x89")  # Segment Info / Duration
-    if at < 0:
-        return
-    size_byte = raw[at + 2]
-    width = {0x84: 4, 0x88: 8}.get(size_byte)
-    if width is None:
-        return
-    fmt = ">f" if width == 4 else ">d"
-    for variant, value in (("huge", 1e15), ("tiny", 1.0), ("negative", -5e9), ("nan", float("nan"))):
-        data = bytearray(raw)
-        data[at + 3 : at + 3 + width] = struct.pack(fmt, value)
-        yield variant, data
-
-
-def _mp4_duration(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    for box in (b"mvhd", b"mdhd"):
-        at = raw.find(box)
-        if at < 0:
-            continue
-        version = raw[at + 4]
-        data = bytearray(raw)
-        if version == 0:  # version, flags, created, modified, timescale, duration (32 bits)
-            data[at + 20 : at + 24] = b"\xff\xff\xff\xff"
-        else:
-            data[at + 32 : at + 40] = b"\x7f\xff\xff\xff\xff\xff\xff\xff"
-        yield box.decode(), data
-
-
-def _asf_duration(raw: bytearray) -> Iterable[tuple[str, bytearray]]:
-    guid = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")  # File Properties Object
-    at = raw.find(guid)
-    if at < 0:
-        return
-    data = bytearray(raw)
-    # object header (24) + file id (16) + file size (8) + creation date (8) + packets (8)
-    play = at + 24 + 16 + 8 + 8 + 8
-    data[play : play + 16] = b"\xff" * 7 + b"\x7f" + b"\xff" * 7 + b"\x7f"  # play, send
-    yield "max", data
 
 
 def _special_cases(folder: Path, sources: dict[str, Path]) -> list[Case]:

@@ -18,11 +18,16 @@ librosa's ``setup.cfg`` asks for pytest-cov and pytest-mpl in ``addopts``; ``-o 
 drops those (neither changes an outcome), its other settings (``xfail_strict``, warning
 filters) stay. Tests that download (``librosa.ex``) fail without a network, in both runs.
 
-Not run by CI (it needs the two git directories and a few minutes)::
+Not run by CI (it needs the two git directories and a few minutes). ``--librosa-git`` and
+``--data-git`` name the two git directories (bare clones, or a checkout's ``.git``) of
+https://github.com/librosa/librosa and https://github.com/librosa/librosa-test-data::
 
     PYTHONPATH=src python benchmarks/librosa_suite.py --python .venv/bin/python \\
+        --librosa-git ../librosa/.git --data-git ../librosa-test-data/.git \\
         --workdir /tmp/librosa-suite-011
-    python benchmarks/librosa_suite.py --python .venv312/bin/python --workdir /tmp/librosa-suite-10
+    python benchmarks/librosa_suite.py --python .venv312/bin/python \\
+        --librosa-git ../librosa/.git --data-git ../librosa-test-data/.git \\
+        --workdir /tmp/librosa-suite-10
 """
 
 from __future__ import annotations
@@ -38,8 +43,6 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-LIBROSA_GIT = "/work/.mirror/librosa+librosa/repo"
-DATA_GIT = "/work/.mirror/librosa+librosa-test-data/repo"
 TEST_FILES = ("tests/test_core.py", "tests/test_multichannel.py")
 
 
@@ -179,8 +182,10 @@ def main() -> int:
                         help="interpreter with librosa, pytest and audiodecode installed")
     parser.add_argument("--workdir", type=Path, required=True,
                         help="scratch directory (emptied first)")
-    parser.add_argument("--librosa-git", default=LIBROSA_GIT)
-    parser.add_argument("--data-git", default=DATA_GIT)
+    parser.add_argument("--librosa-git", required=True,
+                        help="git directory of librosa (its tags and main branch)")
+    parser.add_argument("--data-git", required=True,
+                        help="git directory of librosa-test-data (librosa's tests/data)")
     args = parser.parse_args()
 
     # The suites run in workdir: a relative interpreter path would not be found from there

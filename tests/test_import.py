@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ["av", "soxr", "soundfile", "librosa", "scipy", "torch", "ray", "matplotlib", "rich",
          "tqdm", "fsspec", "numba"]
@@ -133,3 +134,67 @@ def test_the_core_imports_no_integration():
     assert "audiodecode.backends.pyav" in core
     above = {name: sorted(_reachable(graph, name) - core) for name in sorted(core)}
     assert {name: found for name, found in above.items() if found} == {}
+
+
+# --- the folders beside the package ------------------------------------------------------------
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _top_level_modules(folder: Path) -> set[str]:
+    """What a script of ``folder`` imports by name from beside it: its modules and packages."""
+    return ({path.stem for path in folder.glob("*.py")}
+            | {path.parent.name for path in folder.glob("*/__init__.py")})
+
+
+def _reaching_into(folder: Path, other: Path, *, paths: bool = True) -> list[str]:
+    """Where a file of ``folder`` imports a module of ``other``, puts ``other`` on
+    ``sys.path``, or (``paths``) names a path inside it, such as a script to run."""
+    import ast
+
+    theirs = _top_level_modules(other) - _top_level_modules(folder)
+
+    def names_other(node: ast.AST, *, anywhere: bool) -> bool:
+        text = node.value if isinstance(node, ast.Constant) else None
+        return isinstance(text, str) and (text == other.name
+                                          or (anywhere and text.startswith(f"{other.name}/")))
+
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        if path == Path(__file__).resolve():
+            continue  # this check names both folders
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                           ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        where = f"{path.relative_to(_ROOT)}:"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [f"{where}{node.lineno} imports {alias.name}" for alias in node.names
+                          if alias.name.split(".")[0] in theirs | {other.name}]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                module = node.module or ""
+                if module.split(".")[0] in theirs | {other.name}:
+                    found.append(f"{where}{node.lineno} imports {module}")
+            elif (isinstance(node, ast.Call) and ast.unparse(node.func) in
+                  ("sys.path.insert", "sys.path.append")
+                  and any(names_other(n, anywhere=False) for n in ast.walk(node))):
+                found.append(f"{where}{node.lineno} puts {other.name}/ on sys.path")
+            elif paths and id(node) not in docstrings and names_other(node, anywhere=True):
+                found.append(f"{where}{getattr(node, 'lineno', 0)} names {node.value!r}")
+    return found
+
+
+def test_tests_and_benchmarks_do_not_reach_into_each_other():
+    """What both need lives in ``testkit/`` (never shipped), which needs neither: a benchmark
+    runs without the test suite, and the suite runs without the benchmarks."""
+    tests, benchmarks, testkit = _ROOT / "tests", _ROOT / "benchmarks", _ROOT / "testkit"
+    # the layout this test knows: a helper module on each side
+    assert "_hostile" in _top_level_modules(tests)
+    assert "hostile_corpus" in _top_level_modules(benchmarks)
+    assert _reaching_into(tests, benchmarks) == []
+    # benchmarks name other projects' tests/ (librosa's, datasets'): imports and sys.path only
+    assert _reaching_into(benchmarks, tests, paths=False) == []
+    assert _reaching_into(testkit, tests) + _reaching_into(testkit, benchmarks) == []
+

@@ -96,7 +96,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -119,6 +119,7 @@ from ._format import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from typing_extensions import Self
@@ -152,6 +153,8 @@ _AT = {os.open, os.mkdir, os.stat, os.unlink, os.rename} <= os.supports_dir_fd a
     getattr(os, "O_DIRECTORY", 0))
 # The top folder may be a symlink the user made (~/.cache on a bigger disk): followed, then checked.
 _ROOT_FLAGS = DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)
+
+_T = TypeVar("_T")
 
 
 def parse_size(size: int | str) -> int:
@@ -327,54 +330,51 @@ class _Folder:
     @classmethod
     def root(cls, directory: str, *, private: bool = True) -> _Folder:
         """The cache folder; ``private`` refuses it unless it is ours alone."""
-        fd = os.open(directory, _ROOT_FLAGS) if _AT else None
-        try:
-            st = os.fstat(fd) if fd is not None else os.stat(directory)
-            if not stat.S_ISDIR(st.st_mode):
-                raise NotADirectoryError(directory)
-            problem = _private_problem(directory, st) if private else None
-            if problem is not None:
-                raise UnsafeCacheFolderError(directory, problem)
-        except BaseException:
-            if fd is not None:
-                os.close(fd)
-            raise
-        return cls(directory, fd)
+        if not _AT:
+            return cls._vetted(directory, None, functools.partial(os.stat, directory),
+                               private=private)
+        fd = os.open(directory, _ROOT_FLAGS)
+        return cls._vetted(directory, fd, functools.partial(os.fstat, fd), private=private)
 
     def subfolder(self, name: str, *, create: bool) -> _Folder:
         """A two-character subfolder, never through a symlink, refused unless ours alone."""
         path = os.path.join(self.path, name)
-        fd = None
+        if self.fd is None:  # lstat: a symlink is not a folder here
+            found = self._made(name, functools.partial(os.lstat, path), create=create)
+            return _Folder._vetted(path, None, lambda: found)
+        fd = self._made(name, functools.partial(os.open, name, DIR_FLAGS, dir_fd=self.fd),
+                        create=create)
+        return _Folder._vetted(path, fd, functools.partial(os.fstat, fd))
+
+    def _made(self, name: str, reach: Callable[[], _T], *, create: bool) -> _T:
+        """``reach()`` of the subfolder ``name``, made first (private) if it is missing and
+        ``create``; another process making it meanwhile is no error, it is checked after."""
         try:
-            if self.fd is None:
-                try:
-                    st = os.lstat(path)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(path, 0o700)
-                    st = os.lstat(path)
-                if not stat.S_ISDIR(st.st_mode):  # lstat: a symlink is not a folder here
-                    raise NotADirectoryError(path)
-            else:
-                try:
-                    fd = os.open(name, DIR_FLAGS, dir_fd=self.fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(name, 0o700, dir_fd=self.fd)
-                    fd = os.open(name, DIR_FLAGS, dir_fd=self.fd)
-                st = os.fstat(fd)
-            problem = _private_problem(path, st)
+            return reach()
+        except FileNotFoundError:
+            if not create:
+                raise
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.at(name), 0o700, dir_fd=self.fd)
+        return reach()
+
+    @classmethod
+    def _vetted(cls, path: str, fd: int | None, describe: Callable[[], os.stat_result], *,
+                private: bool = True) -> _Folder:
+        """``path`` (held by ``fd``) once ``describe()`` shows a folder, ours alone when
+        ``private``; otherwise ``fd`` is closed here, since no caller will ever hold it."""
+        try:
+            st = describe()
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotADirectoryError(path)
+            problem = _private_problem(path, st) if private else None
             if problem is not None:
                 raise UnsafeCacheFolderError(path, problem)
         except BaseException:
             if fd is not None:
                 os.close(fd)
             raise
-        return _Folder(path, fd)
+        return cls(path, fd)
 
     def at(self, name: str) -> str:
         """``name`` for an ``os`` call with ``dir_fd=self.fd``."""
