@@ -66,4 +66,4 @@ def refuse_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
         msg = "decoded instead of reading the cache"
         raise AssertionError(msg)
 
-    monkeypatch.setattr(_api, "open_source", refuse)
+    monkeypatch.setattr(_api, "_pipeline_decode", refuse)

@@ -98,11 +98,20 @@ def test_enable_reaches_processes_started_later(files, store):
     assert out == ["True", store.directory]
 
 
-def test_load_batch_imap_and_the_librosa_patch_read_the_cache(files, store, monkeypatch):
+def test_load_batch_imap_and_the_librosa_patch_read_the_cache(files, store, monkeypatch,
+                                                              caplog):
+    import librosa
+
+    from audiodecode.compat import librosa_patched
+
     paths = list(files.values())
     expected = [fresh_decode(p, sr=16000)[0] for p in paths]
     load_batch(paths, sr=16000, workers=2)
     assert len(stored_entries(store)) == len(paths)
+    with librosa_patched():
+        # Under librosa 0.11 the patch's mono loads have entries of their own (0.11 keeps a
+        # one-channel signal's -0.0): this one stores it; under 1.0 it is a hit already.
+        librosa.load(paths[1], sr=16000)
     refuse_decoding(monkeypatch)
     for (y, sr), want in zip(list(load_batch(paths, sr=16000, workers=2)), expected, strict=True):
         assert_same_array(y, want)
@@ -110,17 +119,11 @@ def test_load_batch_imap_and_the_librosa_patch_read_the_cache(files, store, monk
     for (y, _), want in zip(list(imap(paths, sr=16000, workers=2)), expected, strict=True):
         assert_same_array(y, want)
 
-    import librosa
-
-    from audiodecode.compat import patch_librosa, unpatch_librosa
-
-    patch_librosa(verbose=False)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            y, sr = librosa.load(paths[1], sr=16000)
-    finally:
-        unpatch_librosa()
+    caplog.set_level("DEBUG", logger="audiodecode")
+    with librosa_patched(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, sr = librosa.load(paths[1], sr=16000)
+    assert not [r for r in caplog.records if "librosa answers" in r.getMessage()]
     assert_same_array(y, expected[1])
 
 
