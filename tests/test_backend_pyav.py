@@ -30,7 +30,7 @@ from _assert import assert_same_array
 from _plain_pyav import plain_decode
 
 from audiodecode._source import Source, open_source
-from audiodecode.backends._base import Decline
+from audiodecode.backends._base import Decline, Length
 from audiodecode.backends.pyav import PyAVReader
 from audiodecode.errors import (
     AudioDecodeError,
@@ -303,7 +303,7 @@ def test_attributes(fixture_dir: Path, name: str) -> None:
         assert reader.format == spec.format
         assert reader.codec == spec.codec
         assert reader.bits_per_sample == spec.bits
-        assert reader.frames_exact is False
+        assert reader.length is Length.ESTIMATED
         assert isinstance(reader.frames, int)
         # an estimate from metadata: the right order of magnitude, never a decode
         assert abs(reader.frames - len(ref)) <= 0.05 * len(ref) + 2048
@@ -435,7 +435,7 @@ def test_count_frames(fixture_dir: Path, name: str) -> None:
     with _reader(path) as reader:
         assert reader.count_frames() == len(ref)
         assert reader.frames == len(ref)
-        assert reader.frames_exact is True
+        assert reader.length is Length.COUNTED
         assert reader.tell() == 0
         assert_same_array(_read_all(reader), ref)
     with _reader(path) as reader:
@@ -561,7 +561,7 @@ def test_empty_audio_stream() -> None:
     assert len(_plain_decode(io.BytesIO(wav))) == 0
     with _reader(wav) as reader:
         assert (reader.sample_rate, reader.channels) == (8000, 2)
-        assert (reader.frames, reader.frames_exact) == (0, True)
+        assert (reader.frames, reader.length) == (0, Length.COUNTED)
         assert reader.readinto(np.empty((10, 2), np.float32)) == 0
         reader.seek(5)
         assert reader.tell() == 0

@@ -450,7 +450,7 @@ def read_info(
                 format=reader.format,
                 codec=reader.codec,
                 bits_per_sample=reader.bits_per_sample,
-                frames_exact=reader.frames_exact and not reader.length_in_doubt,
+                frames_exact=reader.length.certain,
                 backend=reader.name,
             )
 
@@ -568,7 +568,7 @@ def decode_frames(
             msg = f"dtype={kind} needs backend='sndfile' or 'pyav', not {reader.name!r}"
             raise TypeError(msg)
         options = LoadOptions(None, False, 0.0, None, kind, "soxr_hq", backend, math.inf)
-        start = min(start_frame, reader.frames) if reader.frames_exact else start_frame
+        start = min(start_frame, reader.frames) if reader.length.exact else start_frame
         y = _pipeline_decode(reader, plan(reader, options, span=(start, n_frames)))
         frames = y.reshape(-1, 1) if y.ndim == 1 else y.T  # (n, channels), C-contiguous
         return frames, int(reader.sample_rate)

@@ -20,6 +20,7 @@ from ._options import DEFAULT_MAX_DURATION
 from ._resample import MAX_RATIO, MIN_RATIO, Resampler, make_resampler, output_length
 from ._scratch import borrow_array, give_back
 from ._span import resolve_span
+from .backends._base import Length
 from .errors import AudioTooLargeError, UnsupportedFormatError
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def plan(
     sr, mono, offset, duration, dtype, res_type, _, _ = options
     max_duration = options.resolved_max_duration()
     frames = reader.frames
-    if span is None and not reader.frames_exact and (
+    if span is None and not reader.length.exact and (
         offset < 0 or offset * reader.sample_rate >= frames
     ):
         # The length is only an estimate and the offset depends on it: count exactly.
@@ -154,7 +155,7 @@ def plan(
     )
     position = start if start is not None else reader.tell()
     available = max(0, frames - position)
-    if reader.frames_exact:
+    if reader.length.exact:
         expected = n_frames = available if n_frames < 0 else min(n_frames, available)
     else:
         # Read until the decoder stops (or the duration is reached); allocate for the estimate,
@@ -164,7 +165,7 @@ def plan(
         expected = headroom if n_frames < 0 else min(n_frames, headroom)
         n_frames = UNBOUNDED if n_frames < 0 else n_frames
     limit = UNBOUNDED
-    if reader.frames_proven:
+    if reader.length is Length.PROVEN:
         if expected > max_duration * reader.sample_rate:  # n_frames == expected: exact
             raise _too_large(reader, max_duration, expected)
     elif max_duration < math.inf:
@@ -186,22 +187,22 @@ def plan(
     ratio = 1.0 if sr is None else sr / reader.sample_rate
     bound = None
     # A WAV's output within the floor needs no file size: spare a speech clip the fstat.
-    if not reader.frames_proven or (
+    if reader.length is not Length.PROVEN or (
         expected * reader.channels * dtype.itemsize * ratio > OUTPUT_FLOOR_BYTES
     ):
         bound = _expansion_bound(reader, options, dtype, ratio)
     if bound is not None and bound < limit:
-        if reader.frames_exact and expected > bound and (
-            reader.frames_proven or _credible(reader, expected)
+        if reader.length.exact and expected > bound and (
+            reader.length is Length.PROVEN or _credible(reader, expected)
         ):
             raise _bomb(reader, sr, dtype, ratio, expected)
-        if not reader.frames_proven:
+        if reader.length is not Length.PROVEN:
             # A length that is only claimed: checked on the decoded frames (``Run``).
             limit = bound
             n_frames = min(n_frames, limit + 1)
             expected = min(expected, limit + 1)
     resampler = make_resampler(reader.sample_rate, sr, res_type, out_channels, dtype)
-    if not reader.frames_proven:
+    if reader.length is not Length.PROVEN:
         if resampler is None:
             ratio = 1.0
         expected = _credible_frames(reader, expected, dtype, ratio)
@@ -277,7 +278,7 @@ def _limit_error(reader: Reader, plan: Plan, frames: int) -> AudioTooLargeError:
 
 def _too_large(reader: Reader, max_duration: float, frames: int) -> AudioTooLargeError:
     # Known in advance (a WAV's length) or found while decoding, one frame past the limit.
-    known = reader.frames_proven and frames <= reader.frames
+    known = reader.length is Length.PROVEN and frames <= reader.frames
     lasts = f"lasts {frames / reader.sample_rate:.6g} s, longer" if known else "lasts longer"
     reason = (
         f"the audio {lasts} than max_duration={max_duration:g} s; pass a larger max_duration "
@@ -475,7 +476,7 @@ def decode(reader: Reader, plan: Plan, *, one_channel_as_decoded: bool = False) 
 def _decode(reader: Reader, plan: Plan, *, positive_zeros: bool) -> np.ndarray:
     channels = plan.out_channels
     expected = plan.output_frames(plan.expected_frames)
-    if plan.resampler is None and not plan.downmix and reader.frames_exact:
+    if plan.resampler is None and not plan.downmix and reader.length.exact:
         run = Run(reader, plan, into=np.empty((expected, reader.channels), plan.dtype),
                   positive_zeros=positive_zeros)
         deque(run, maxlen=0)  # the blocks are views of ``into``: keep none of them alive

@@ -9,6 +9,7 @@ A *frame* is one sample per channel (soundfile's meaning).
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +18,35 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .._source import Source
+
+
+class Length(enum.Enum):
+    """How far a reader's ``frames`` may be trusted: decided once, where the reader opens the
+    stream, and raised to ``COUNTED`` by :meth:`Reader.count_frames`."""
+
+    #: Bounded by the file's bytes: the WAV reader's data chunk, clipped to the file's size.
+    PROVEN = "proven"
+    #: Decoded and counted.
+    COUNTED = "counted"
+    #: A header's count, where the decoder stops (libsndfile's): exact for what the decoder
+    #: returns, but a header may claim more than the file's bytes can code.
+    CLAIMED = "claimed"
+    #: A header's count that the file's size contradicts (an MP3 cut short of the byte count
+    #: its Xing header gives): ``load`` keeps librosa's arithmetic on it and returns what
+    #: decodes, ``info`` calls it an estimate.
+    DOUBTED = "doubted"
+    #: From the container's duration or bitrate; exact only once counted.
+    ESTIMATED = "estimated"
+
+    @property
+    def exact(self) -> bool:
+        """Whether the pipeline takes ``frames`` as where the stream ends."""
+        return self is not Length.ESTIMATED
+
+    @property
+    def certain(self) -> bool:
+        """Whether ``info`` reports ``frames`` as exact (``AudioInfo.frames_exact``)."""
+        return self not in (Length.ESTIMATED, Length.DOUBTED)
 
 
 def to_float(samples: np.ndarray, out: np.ndarray) -> None:
@@ -111,14 +141,11 @@ class Reader:
     channels : int
         Number of channels.
     frames : int
-        Number of frames in the stream. Exact when ``frames_exact`` is true; otherwise an
-        estimate from the container's metadata (``count_frames`` gives the exact figure).
-    frames_exact : bool
-        Whether ``frames`` is exact.
-    frames_proven : bool
-        Whether ``frames`` is bounded by the file's size (the WAV reader's); otherwise it
-        comes from a header or a container's duration, which may lie, and the pipeline
-        allocates from it only within :meth:`frame_bounds`.
+        Number of frames in the stream, as far as ``length`` says.
+    length : Length
+        How far ``frames`` may be trusted. Only a ``PROVEN`` length is bounded by the file's
+        size; the pipeline allocates from any other only within :meth:`frame_bounds`, and an
+        ``ESTIMATED`` one is read until the decoder stops (``count_frames`` counts it).
     format : str
         Container name: ``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``, ``"mp4"``...
     codec : str
@@ -131,10 +158,7 @@ class Reader:
     sample_rate: int
     channels: int
     frames: int
-    frames_exact: bool = True
-    # True when ``frames`` cannot exceed what the file's bytes hold (the WAV reader computes
-    # it from the file's size); otherwise it comes from a header that may lie.
-    frames_proven: bool = False
+    length: Length = Length.CLAIMED
     format: str
     codec: str
     bits_per_sample: int | None = None
@@ -142,10 +166,6 @@ class Reader:
     # ``SoundFile.read`` does (``librosa.stream``'s reads): libsndfile's MP3 decoder decodes
     # differently after such a seek. Readers whose output a seek cannot change ignore it.
     seek_after_read: bool = False
-    # True when the header's length may overstate what the file holds (an MP3 cut short of
-    # the byte count its Xing header gives): ``info`` then calls the length an estimate, while
-    # ``load`` keeps librosa's arithmetic on the header's figure and returns what decodes.
-    length_in_doubt: bool = False
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         # ``decoding`` is false when only the metadata is wanted (``info``): a reader may read
@@ -190,11 +210,11 @@ class Reader:
         return 0
 
     def count_frames(self) -> int:
-        """The exact number of frames; decodes the stream when ``frames_exact`` is false.
+        """The exact number of frames; decodes the stream unless ``length`` is certain.
 
-        Afterwards the reader is at frame 0 again, and ``frames`` is exact.
+        Afterwards the reader is at frame 0 again, and ``length`` is ``COUNTED``.
         """
-        if self.frames_exact:
+        if self.length.certain:
             return self.frames
         import numpy as np
 
@@ -204,7 +224,7 @@ class Reader:
         while got := self.readinto(scratch):
             total += got
         self.seek(0)
-        self.frames, self.frames_exact = total, True
+        self.frames, self.length = total, Length.COUNTED
         return total
 
     def close(self) -> None:

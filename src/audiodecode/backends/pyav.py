@@ -28,7 +28,7 @@ import numpy as np
 
 from .._source import sniff
 from ..errors import AudioDecodeError, CorruptAudioError, UnsupportedFormatError
-from ._base import Decline, Reader
+from ._base import Decline, Length, Reader
 from ._pyav_container import (
     bits_per_sample,
     error_message,
@@ -178,9 +178,9 @@ class PyAVReader(Reader):
             raise self._fail(CorruptAudioError, "the audio stream has no sample rate or channels")
         self._setup_seeking(first)
         self.frames = self._estimate_frames()
-        self.frames_exact = self._count is not None
+        self.length = Length.ESTIMATED
         if self._count is not None:
-            self.frames = self._count
+            self.frames, self.length = self._count, Length.COUNTED
 
     def _estimate_frames(self) -> int:
         """Length from the container's metadata, without decoding (see ``count_frames``)."""
@@ -433,7 +433,7 @@ class PyAVReader(Reader):
             self._skip(1 << 62)
             if self._count is None:  # pragma: no cover - _pull sets it at EOF
                 self._count = self._pos
-            self.frames, self.frames_exact = self._count, True
+            self.frames, self.length = self._count, Length.COUNTED
             self.seek(here)
         return self._count
 

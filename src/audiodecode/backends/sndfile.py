@@ -26,7 +26,7 @@ import soundfile as sf
 
 from .._source import sniff
 from ..errors import CorruptAudioError
-from ._base import Decline, Reader
+from ._base import Decline, Length, Reader
 from ._libsndfile import Handle, LibsndfileError, of_soundfile, open_descriptor
 
 if TYPE_CHECKING:
@@ -69,8 +69,8 @@ class SndfileReader(Reader):
                 raise ValueError(msg)
             handle = of_soundfile(source.soundfile)
         else:
-            if sniff(source.head()) == "mp3":
-                self.length_in_doubt = _cut_short_of_xing_bytes(source)
+            if sniff(source.head()) == "mp3" and _cut_short_of_xing_bytes(source):
+                self.length = Length.DOUBTED
             try:
                 handle = self._open(source)
             except (LibsndfileError, sf.LibsndfileError, RuntimeError, TypeError,
@@ -139,15 +139,6 @@ class SndfileReader(Reader):
         if self.seek_after_read:
             self.seek(self._position)
         return got
-
-    def count_frames(self) -> int:
-        """Decode to count when the header's length is in doubt; else libsndfile's count."""
-        if not self.length_in_doubt:
-            return super().count_frames()
-        self.frames_exact = False  # so that the base class decodes
-        total = super().count_frames()
-        self.length_in_doubt = False
-        return total
 
     def close(self) -> None:
         # librosa.load closes a caller's SoundFile (its ``with`` block) but librosa.stream

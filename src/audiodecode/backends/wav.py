@@ -18,7 +18,7 @@ import numpy as np
 
 from .._scratch import borrow_bytes, give_back
 from ..errors import CorruptAudioError
-from ._base import Decline, Reader, to_float
+from ._base import Decline, Length, Reader, to_float
 
 if TYPE_CHECKING:
     from .._source import Source
@@ -47,7 +47,7 @@ class WavReader(Reader):
 
     name = "wav"
     format = "wav"
-    frames_proven = True  # the data chunk's size is clipped to the file's
+    length = Length.PROVEN  # the data chunk's size is clipped to the file's
 
     def __init__(self, source: Source, *, decoding: bool = True) -> None:
         super().__init__(source, decoding=decoding)
