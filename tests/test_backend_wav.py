@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from _assert import assert_same_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,20 +59,20 @@ def test_local_wav_reads_what_libsndfile_reads(tmp_path: Path, frames: int, layo
     expected, rate = sf.read(path, dtype="float32")
     y, sr = audiodecode.load(path, sr=None)
     assert sr == rate
-    np.testing.assert_array_equal(y, expected, strict=True)
+    assert_same_array(y, expected)
     if len(expected) < 2880:
         assert layout == "claims_zero"  # libsndfile reads no samples from such a file
         return
     # A piece from the middle: the same samples whichever way the file was read.
     piece, _ = audiodecode.load(path, sr=None, offset=0.05, duration=0.01)
-    np.testing.assert_array_equal(piece, expected[2400:2880], strict=True)
+    assert_same_array(piece, expected[2400:2880])
 
 
 def test_stereo_small_wav_reads_what_libsndfile_reads(tmp_path: Path) -> None:
     path = tmp_path / "stereo.wav"
     path.write_bytes(_wav(2, SMALL))
     native, _ = audiodecode.load(path, sr=None, mono=False)
-    np.testing.assert_array_equal(native, sf.read(path, dtype="float32")[0].T, strict=True)
+    assert_same_array(native, sf.read(path, dtype="float32")[0].T)
 
 
 @settings(max_examples=40, deadline=None)
@@ -148,7 +149,7 @@ def test_wide_integer_wav_reads_as_its_integers_over_two_to_the_63(
     y, sr = audiodecode.load(path, sr=None, mono=False, dtype=dtype)
     expected = (values.astype(np.float64) * 2.0**-63).astype(dtype).T
     assert sr == 8000
-    np.testing.assert_array_equal(y, expected, strict=True)
+    assert_same_array(y, expected)
     details = audiodecode.info(path)
     assert (details.frames, details.channels, details.bits_per_sample) == (3000, 3, bits)
     assert details.codec == f"pcm_s{8 * width}le"
@@ -162,7 +163,7 @@ def test_scipys_wide_test_files_read_as_scipy_reads_them(bits: int) -> None:
     path = Path(scipy_tests).parent / "data" / f"test-8000Hz-le-3ch-5S-{bits}bit.wav"
     _, integers = wavfile.read(path)  # int64, left-justified
     y, _ = audiodecode.load(path, sr=None, mono=False, dtype=np.float64)
-    np.testing.assert_array_equal(y, integers.T * 2.0**-63, strict=True)
+    assert_same_array(y, integers.T * 2.0**-63)
 
 
 @pytest.mark.parametrize("chunk", [b"ds64", b"fmt "])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from _assert import assert_same_array
 
 from audiodecode.cache._format import (
     DIR_FLAGS,
@@ -46,7 +47,7 @@ def test_a_header_parses_back_and_np_load_reads_the_entry(shape, descr, fortran,
         y = np.arange(np.prod(shape), dtype=descr).reshape(shape[::-1] if fortran else shape)
         y = y.T if fortran else y
         loaded = np.load(io.BytesIO(header + (y.T if fortran else y).tobytes()))
-        np.testing.assert_array_equal(loaded, y, strict=True)
+        assert_same_array(loaded, y)
         assert loaded.flags.f_contiguous == (fortran or y.ndim == 1)
 
 
@@ -80,7 +81,7 @@ def test_exact_reads_and_writes(tmp_path: Path):
     try:
         back = np.empty_like(data)
         assert read_exactly(fd, back, HEADER_BYTES)
-        np.testing.assert_array_equal(back, data, strict=True)
+        assert_same_array(back, data)
         assert not read_exactly(fd, np.empty(1001, "<f4"), HEADER_BYTES)  # the file ends first
     finally:
         os.close(fd)

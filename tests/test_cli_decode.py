@@ -14,6 +14,7 @@ import _corpus
 import numpy as np
 import pytest
 import soundfile as sf
+from _assert import assert_same_array
 
 import audiodecode
 from audiodecode.cli import main
@@ -72,7 +73,7 @@ def test_a_tree_is_mirrored_and_each_output_is_the_decoded_array(tree, tmp_path)
     for record in (r for r in records if r["status"] == "decoded"):
         y, _sr = audiodecode.load(record["source"], sr=16000, mono=False)
         saved = np.load(out / record["output"])
-        np.testing.assert_array_equal(saved, y, strict=True)
+        assert_same_array(saved, y)
         assert saved.flags.f_contiguous == y.flags.f_contiguous
         assert record["status"] == "decoded"
         assert (record["frames"], record["sample_rate"]) == (y.shape[-1], 16000)
@@ -113,7 +114,7 @@ def test_float_wav_outputs_load_back_bit_for_bit(tree, tmp_path):
         assert str(record["output"]).endswith(".wav")
         expected, _ = audiodecode.load(record["source"], sr=16000, mono=False)
         y, sr = audiodecode.load(out / record["output"], sr=None, mono=False)
-        np.testing.assert_array_equal(y, expected, strict=True)
+        assert_same_array(y, expected)
         assert sr == 16000
     assert (out / "speakers" / "a" / "one.wav.wav").exists()
     assert (out / "three.m4a.wav").exists()
@@ -191,7 +192,7 @@ def test_a_killed_run_resumes_without_a_half_written_output(tmp_path):
     assert 3 <= len(finished) < n_files
     for path in finished:  # every output that exists is whole
         expected, _ = audiodecode.load(source / path.stem, sr=16000)
-        np.testing.assert_array_equal(np.load(path), expected, strict=True)
+        assert_same_array(np.load(path), expected)
     resumed = decode(source, out, "--sr", "16000", "--json")
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
@@ -200,7 +201,7 @@ def test_a_killed_run_resumes_without_a_half_written_output(tmp_path):
     assert len(list(out.glob("*.npy"))) == n_files
     assert not list(out.glob(".*.partial"))  # what the killed run was writing is gone
     last, _ = audiodecode.load(source / "clip59.flac", sr=16000)
-    np.testing.assert_array_equal(np.load(out / "clip59.flac.npy"), last, strict=True)
+    assert_same_array(np.load(out / "clip59.flac.npy"), last)
 
 
 # --- names, resuming, and the checks made before anything is written ------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from _assert import assert_same_array
 from datasets import Audio, Dataset, Features, Value, load_dataset
 
 import audiodecode
@@ -69,7 +70,7 @@ def patched():
 
 
 def _same(actual: np.ndarray, expected: np.ndarray) -> None:
-    np.testing.assert_array_equal(actual, expected, strict=True)
+    assert_same_array(actual, expected)
     assert actual.tobytes() == expected.tobytes()
 
 
