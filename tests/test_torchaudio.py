@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audiodecode.bench import synth
+
 torch = pytest.importorskip("torch")
 adta = importlib.import_module("audiodecode.torchaudio")
 
@@ -26,23 +28,7 @@ FRAMES = 4000
 
 
 def _signal(frames: int, channels: int, rate: int = RATE) -> np.ndarray:
-    t = np.arange(frames) / rate
-    rng = np.random.default_rng(channels)
-    cols = [0.4 * np.sin(2 * np.pi * (300 + 90 * c) * t) + 0.05 * rng.standard_normal(frames)
-            for c in range(channels)]
-    return np.clip(np.stack(cols, axis=1), -1, 1).astype(np.float32)
-
-
-def _pyav_write(path: str, signal: np.ndarray, fmt: str, codec: str, rate: int) -> None:
-    with av.open(path, "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(signal.reshape(1, -1), format="flt", layout="stereo")
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    return synth.signal(frames, channels, sample_rate=rate).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +55,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     files["opus"] = str(folder / "b.ogg")
     sf.write(files["opus"], _signal(FRAMES, 2, 48000), 48000, subtype="OPUS")
     files["aac"] = str(folder / "a.m4a")
-    _pyav_write(files["aac"], _signal(FRAMES, 2, 16000), "mp4", "aac", 16000)
+    synth.write(files["aac"], "m4a_aac", data=_signal(FRAMES, 2, 16000), sample_rate=16000)
     return files
 
 
@@ -344,6 +330,26 @@ def test_save_refusals(tmp_path):
         adta.save(str(tmp_path / "a.xyz"), two_d, RATE)
     with pytest.raises(ValueError, match="does not support argument `compression`"):
         adta.save(str(tmp_path / "a.wav"), two_d, RATE, compression=5)
+
+
+@pytest.mark.parametrize(("ext", "subtype"), [("wav", "FLOAT"), ("flac", "PCM_16")])
+def test_save_longer_than_a_block_writes_torchaudio_28s_file(tmp_path, ext, subtype):
+    # More than one write block: the file is still the one a single soundfile.write makes.
+    signal = _signal(70_000, 2)
+    ours, oracle = tmp_path / f"ours.{ext}", tmp_path / f"oracle.{ext}"
+    adta.save(str(ours), torch.from_numpy(signal.T.copy()), RATE, backend="ffmpeg")
+    sf.write(str(oracle), signal, RATE, subtype=subtype)
+    assert ours.read_bytes() == oracle.read_bytes()
+
+
+def test_save_long_vorbis_does_not_crash(tmp_path):
+    # One soundfile.write of 3.2 M stereo frames to Ogg Vorbis ends the process with SIGSEGV
+    # in libsndfile 1.2 (torchaudio 2.8's soundfile backend did exactly that; torchaudio's own
+    # ffmpeg save test of an hour of 8 kHz stereo found it). save writes in blocks.
+    frames = 3_200_000
+    path = tmp_path / "long.ogg"
+    adta.save(str(path), torch.linspace(-0.5, 0.5, frames).repeat(2, 1), RATE)
+    assert sf.info(str(path)).frames == frames
 
 
 @pytest.mark.parametrize(("ext", "rate", "codec"), [("m4a", 16000, "aac"),

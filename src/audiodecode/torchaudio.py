@@ -488,8 +488,22 @@ def save(
         format = "NIST"  # noqa: A001 - libsndfile does not know .sph
     import soundfile
 
-    soundfile.write(file=uri, data=np.asarray(src), samplerate=sample_rate, subtype=subtype,
-                    format=format)
+    data = np.asarray(src)
+    if len(data) <= _WRITE_BLOCK:
+        soundfile.write(file=uri, data=data, samplerate=sample_rate, subtype=subtype,
+                        format=format)
+        return
+    # One large write crashes the process in libsndfile 1.2's Vorbis encoder (3 M stereo
+    # frames are enough); torchaudio 2.8's soundfile backend crashed the same way. Blocks
+    # make the same file.
+    with soundfile.SoundFile(uri, "w", sample_rate, data.shape[1], subtype=subtype,
+                             format=format) as f:
+        for start in range(0, len(data), _WRITE_BLOCK):
+            f.write(data[start : start + _WRITE_BLOCK])
+
+
+#: Frames per ``soundfile`` write when saving more than this (see :func:`save`).
+_WRITE_BLOCK = 1 << 16
 
 
 def _subtype(dtype: torch.dtype, ext: str, encoding: str | None, bits: int | None) -> str:
