@@ -41,6 +41,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import warnings
@@ -61,9 +63,11 @@ from .backends.sndfile import SndfileReader
 from .errors import AudioDecodeError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .backends import Reader
 
-__all__ = ["AudioMetaData", "info", "list_audio_backends", "load", "save"]
+__all__ = ["AudioMetaData", "NoSuchFileError", "info", "list_audio_backends", "load", "save"]
 
 #: torchaudio's backend names -> ours.
 _BACKENDS = {"ffmpeg": "pyav", "soundfile": "sndfile"}
@@ -125,6 +129,83 @@ def _check_backend(backend: str | None) -> None:
         raise ValueError(msg)
 
 
+class NoSuchFileError(FileNotFoundError, RuntimeError):
+    """A path that names no file. Also a ``RuntimeError``: both torchaudio 2.8 backends raised
+    one (FFmpeg's "Failed to open the input", soundfile's ``LibsndfileError``), so
+    ``except RuntimeError`` in code written for them still catches it.
+
+    Examples
+    --------
+    >>> isinstance(NoSuchFileError(2, "No such file or directory", "a.wav"), RuntimeError)
+    True
+    """
+
+
+@contextlib.contextmanager
+def _torchaudio_errors() -> Iterator[None]:
+    try:
+        yield
+    except FileNotFoundError as exc:
+        if isinstance(exc, NoSuchFileError):
+            raise
+        raise NoSuchFileError(exc.errno, exc.strerror, exc.filename) from None
+
+
+class _ReadN(io.RawIOBase):
+    """torchaudio's file objects, as an ``io`` object: torchaudio 2.8 asked only for
+    ``read(n)`` (and ``seek(offset, whence)`` where there is one), and took whatever number of
+    bytes came back. Its own tests pass objects whose ``read`` returns 2 bytes at a time or
+    takes no default, and whose ``seek`` needs ``whence``; a ``BufferedReader`` over this
+    reads them whole."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__()
+        self._obj = obj
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._obj.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._position += n
+        return n
+
+    def seekable(self) -> bool:
+        seekable = getattr(self._obj, "seekable", None)
+        return bool(seekable()) if callable(seekable) else hasattr(self._obj, "seek")
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if not self.seekable():
+            msg = f"{type(self._obj).__name__} has no seek"
+            raise io.UnsupportedOperation(msg)
+        result = self._obj.seek(offset, whence)
+        if isinstance(result, int):
+            self._position = result
+        elif whence == os.SEEK_SET:
+            self._position = offset
+        elif whence == os.SEEK_CUR:
+            self._position += offset
+        else:
+            self._position = self._obj.tell()
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+
+def _as_source(uri: Any) -> Any:
+    """``uri`` as the pipeline takes it: paths, bytes and ``io`` objects as they are, other
+    objects with ``read`` through :class:`_ReadN`."""
+    if isinstance(uri, (str, os.PathLike, bytes, bytearray, memoryview, io.IOBase)):
+        return uri
+    if hasattr(uri, "read"):
+        return io.BufferedReader(_ReadN(uri))
+    return uri
+
+
 # -- load ------------------------------------------------------------------------------------
 
 def load(
@@ -174,6 +255,9 @@ def load(
         ``backend="soundfile"``, ``normalize=False``: a WAV subtype torchaudio 2.8 refused.
     AudioDecodeError
         The file cannot be decoded (it names the file and the reason).
+    NoSuchFileError
+        ``uri`` names no file: a ``FileNotFoundError`` that is also the ``RuntimeError``
+        torchaudio 2.8 raised.
 
     Examples
     --------
@@ -184,11 +268,13 @@ def load(
     ([[10, 11, 12]], 16000)
     """
     _check_backend(backend)
-    if backend == "soundfile":
-        y, sample_rate = _load_soundfile(uri, frame_offset, num_frames, normalize)
-    else:
-        y, sample_rate = _load_ffmpeg(uri, frame_offset, num_frames, normalize,
-                                      fast=backend is None)
+    uri = _as_source(uri)
+    with _torchaudio_errors():
+        if backend == "soundfile":
+            y, sample_rate = _load_soundfile(uri, frame_offset, num_frames, normalize)
+        else:
+            y, sample_rate = _load_ffmpeg(uri, frame_offset, num_frames, normalize,
+                                          fast=backend is None)
     waveform = torch.from_numpy(y)
     # ``.t()`` of the (time, channel) array, as both torchaudio backends return it: a view.
     return (waveform.t() if channels_first else waveform), sample_rate
@@ -336,6 +422,11 @@ def info(
     -------
     AudioMetaData
 
+    Raises
+    ------
+    NoSuchFileError
+        As in :func:`load`.
+
     Examples
     --------
     >>> import numpy as np, soundfile as sf
@@ -344,6 +435,11 @@ def info(
     AudioMetaData(sample_rate=16000, num_frames=4000, num_channels=2, bits_per_sample=24, encoding=FLAC)
     """  # noqa: E501 - a doctest's output line
     _check_backend(backend)
+    with _torchaudio_errors():
+        return _info(_as_source(uri), backend)
+
+
+def _info(uri: Any, backend: str | None) -> AudioMetaData:
     with open_source(uri) as source:
         if backend == "soundfile":
             with open_reader(source, "sndfile", decoding=False) as reader:
@@ -383,7 +479,7 @@ def _bit_depth(subtype: str) -> int:
     if subtype not in _SUBTYPE_TO_BITS:
         warnings.warn(
             f"The {subtype} subtype is unknown to TorchAudio. As a result, the bits_per_sample "
-            "attribute will be set to 0.", stacklevel=3,
+            "attribute will be set to 0.", stacklevel=4,
         )
     return _SUBTYPE_TO_BITS.get(subtype, 0)
 
@@ -443,13 +539,17 @@ def save(
         Accepted and ignored.
     backend : {"ffmpeg", "soundfile"} or None
         Accepted; the rules above apply to all three.
-    compression : None
-        libsndfile takes no compression setting (torchaudio's soundfile backend refused one).
+    compression : torchaudio.io.CodecConfig or None
+        ``backend="soundfile"`` refuses one, as torchaudio 2.8's soundfile backend did.
+        Otherwise a ``CodecConfig`` (torchaudio 2.8's FFmpeg backend took one; any object with
+        its attributes will do) is accepted: its ``compression_level`` (0-8) sets a FLAC
+        file's libsndfile compression level; its other fields are ignored.
 
     Raises
     ------
     ValueError
-        A combination torchaudio 2.8's soundfile backend refuses, a tensor that is not 2D.
+        A combination torchaudio 2.8's soundfile backend refuses, a tensor that is not 2D, a
+        ``compression`` that is not a ``CodecConfig``.
     RuntimeError
         A file object without ``format``.
 
@@ -464,9 +564,7 @@ def save(
     if src.ndim != 2:
         msg = f"Expected 2D Tensor, got {src.ndim}D."
         raise ValueError(msg)
-    if compression:
-        msg = "soundfile backend does not support argument `compression`."
-        raise ValueError(msg)
+    options = _compression_options(compression, backend)
     if hasattr(uri, "write"):
         if format is None:
             msg = "`format` is required when saving to file object."
@@ -490,8 +588,55 @@ def save(
         format = "NIST"  # noqa: A001 - libsndfile does not know .sph
     import soundfile
 
-    soundfile.write(file=uri, data=np.asarray(src), samplerate=sample_rate, subtype=subtype,
-                    format=format)
+    data = np.asarray(src)
+    if data.dtype == np.uint8 and backend != "soundfile":
+        # soundfile writes no uint8 array (torchaudio 2.8's soundfile backend failed there;
+        # its FFmpeg backend took one). As int16 the 8 bits are exact in every subtype.
+        data = (data.astype(np.int16) - 128) << 8
+    if backend != "soundfile" and subtype in ("FLOAT", "DOUBLE") and data.dtype.kind == "i":
+        # Integers into a float file: libsndfile stores them unscaled (+-2^31 for int32;
+        # torchaudio 2.8's soundfile backend wrote such files), FFmpeg scales them into
+        # [-1, 1) by a power of two. An exact scaling, in FFmpeg's precision.
+        real = np.float64 if subtype == "DOUBLE" else np.float32
+        data = data.astype(real) * real(2.0 ** (1 - 8 * data.dtype.itemsize))
+    if ext != "flac":
+        options = {}  # the only level libsndfile sets that a CodecConfig names the same way
+    if len(data) <= _WRITE_BLOCK:
+        soundfile.write(file=uri, data=data, samplerate=sample_rate, subtype=subtype,
+                        format=format, **options)
+        return
+    # One large write crashes the process in libsndfile 1.2's Vorbis encoder (3 M stereo
+    # frames are enough); torchaudio 2.8's soundfile backend crashed the same way. Blocks
+    # make the same file.
+    with soundfile.SoundFile(uri, "w", sample_rate, data.shape[1], subtype=subtype,
+                             format=format, **options) as f:
+        for start in range(0, len(data), _WRITE_BLOCK):
+            f.write(data[start : start + _WRITE_BLOCK])
+
+
+def _compression_options(compression: Any, backend: str | None) -> dict[str, float]:
+    """``soundfile.write``'s options for torchaudio's ``compression``, or its refusal."""
+    if backend == "soundfile":
+        if compression:
+            msg = "soundfile backend does not support argument `compression`."
+            raise ValueError(msg)
+        return {}
+    if compression is None:
+        return {}
+    if not hasattr(compression, "compression_level"):
+        # torchaudio 2.8's FFmpeg backend's refusal
+        msg = ("FFmpeg backend expects non-`None` value for argument `compression` to be of "
+               f"type `torchaudio.io.CodecConfig`, but received value of type "
+               f"{type(compression)}")
+        raise ValueError(msg)
+    level = compression.compression_level
+    if level is None or level < 0:  # CodecConfig's default, -1: the encoder's own
+        return {}
+    return {"compression_level": min(int(level), 8) / 8}
+
+
+#: Frames per ``soundfile`` write when saving more than this (see :func:`save`).
+_WRITE_BLOCK = 1 << 16
 
 
 def _subtype(dtype: torch.dtype, ext: str, encoding: str | None, bits: int | None) -> str:
