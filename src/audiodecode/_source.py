@@ -277,17 +277,76 @@ def open_source(obj: Any) -> Source:
     if isinstance(obj, io.TextIOBase):
         msg = f"{_fileobj_name(obj)} is open in text mode; open it with 'rb' to read audio"
         raise TypeError(msg)
-    if hasattr(obj, "read") and hasattr(obj, "seek"):
-        if callable(getattr(obj, "seekable", None)) and not obj.seekable():
-            return Source(_fileobj_name(obj), fileobj=io.BytesIO(obj.read()), owned=True)
-        return Source(_fileobj_name(obj), fileobj=obj)
     if hasattr(obj, "read"):
-        return Source(_fileobj_name(obj), fileobj=io.BytesIO(obj.read()), owned=True)
+        name = _fileobj_name(obj)
+        fileobj = _filled_reads(obj)
+        if not fileobj.seekable():
+            return Source(name, fileobj=io.BytesIO(fileobj.read()), owned=True)
+        # A wrapper is ours to close; closing it leaves the caller's object open.
+        return Source(name, fileobj=fileobj, owned=fileobj is not obj)
     msg = (
         "expected a path, a URL, a file descriptor, a binary file object, bytes or a "
         f"soundfile.SoundFile, got {type(obj).__name__}"
     )
     raise TypeError(msg)
+
+
+def _filled_reads(obj: Any) -> Any:
+    """``obj`` as a file object whose ``read(n)`` returns ``n`` bytes until the end.
+
+    A buffered ``io`` object (``BytesIO``, ``open(..., "rb")``) or any other ``io`` object
+    but a raw one (fsspec's files) is that already. A raw one (``buffering=0``, a socket's
+    file) may return fewer bytes than asked anywhere, and so may an object that only has
+    ``read(n)`` (an HTTP body), whose ``read`` may also need its ``n`` and whose ``seek`` its
+    ``whence``: libsndfile and the header parsers would take a short read for the end, so
+    these are read through a ``BufferedReader``, which asks again until ``n`` bytes came.
+    """
+    if isinstance(obj, io.IOBase) and not isinstance(obj, io.RawIOBase):
+        return obj
+    return io.BufferedReader(_ReadCalls(obj))
+
+
+class _ReadCalls(io.RawIOBase):
+    """A raw ``io`` stream over an object's ``read(n)`` (and ``seek(offset, whence)`` where
+    it has one), whatever number of bytes each call returns. Closing it leaves the object
+    open: it is the caller's."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__()
+        self._obj = obj
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._obj.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._position += n
+        return n
+
+    def seekable(self) -> bool:
+        seekable = getattr(self._obj, "seekable", None)
+        return bool(seekable()) if callable(seekable) else hasattr(self._obj, "seek")
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if not self.seekable():
+            msg = f"{type(self._obj).__name__} has no seek"
+            raise io.UnsupportedOperation(msg)
+        result = self._obj.seek(offset, whence)
+        if isinstance(result, int):
+            self._position = result
+        elif whence == os.SEEK_SET:
+            self._position = offset
+        elif whence == os.SEEK_CUR:
+            self._position += offset
+        else:
+            self._position = self._obj.tell()
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
 
 
 def _fileobj_name(obj: Any) -> str:

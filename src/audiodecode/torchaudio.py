@@ -42,7 +42,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import warnings
@@ -151,61 +150,6 @@ def _torchaudio_errors() -> Iterator[None]:
         raise NoSuchFileError(exc.errno, exc.strerror, exc.filename) from None
 
 
-class _ReadN(io.RawIOBase):
-    """torchaudio's file objects, as an ``io`` object: torchaudio 2.8 asked only for
-    ``read(n)`` (and ``seek(offset, whence)`` where there is one), and took whatever number of
-    bytes came back. Its own tests pass objects whose ``read`` returns 2 bytes at a time or
-    takes no default, and whose ``seek`` needs ``whence``; a ``BufferedReader`` over this
-    reads them whole."""
-
-    def __init__(self, obj: Any) -> None:
-        super().__init__()
-        self._obj = obj
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._obj.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self._position += n
-        return n
-
-    def seekable(self) -> bool:
-        seekable = getattr(self._obj, "seekable", None)
-        return bool(seekable()) if callable(seekable) else hasattr(self._obj, "seek")
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if not self.seekable():
-            msg = f"{type(self._obj).__name__} has no seek"
-            raise io.UnsupportedOperation(msg)
-        result = self._obj.seek(offset, whence)
-        if isinstance(result, int):
-            self._position = result
-        elif whence == os.SEEK_SET:
-            self._position = offset
-        elif whence == os.SEEK_CUR:
-            self._position += offset
-        else:
-            self._position = self._obj.tell()
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-
-def _as_source(uri: Any) -> Any:
-    """``uri`` as the pipeline takes it: paths, bytes and ``io`` objects as they are, other
-    objects with ``read`` through :class:`_ReadN`."""
-    if isinstance(uri, (str, os.PathLike, bytes, bytearray, memoryview, io.IOBase)):
-        return uri
-    if hasattr(uri, "read"):
-        return io.BufferedReader(_ReadN(uri))
-    return uri
-
-
 # -- load ------------------------------------------------------------------------------------
 
 def load(
@@ -268,7 +212,6 @@ def load(
     ([[10, 11, 12]], 16000)
     """
     _check_backend(backend)
-    uri = _as_source(uri)
     with _torchaudio_errors():
         if backend == "soundfile":
             y, sample_rate = _load_soundfile(uri, frame_offset, num_frames, normalize)
@@ -436,7 +379,7 @@ def info(
     """  # noqa: E501 - a doctest's output line
     _check_backend(backend)
     with _torchaudio_errors():
-        return _info(_as_source(uri), backend)
+        return _info(uri, backend)
 
 
 def _info(uri: Any, backend: str | None) -> AudioMetaData:
