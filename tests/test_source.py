@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from _assert import assert_same_array
+from _file_objects import ReadOnly, TwoBytesAtATime
 
 import audiodecode
 from audiodecode._source import open_source, sniff
@@ -137,36 +138,12 @@ def test_file_object_with_only_read_and_seek(corpus):
     np.testing.assert_array_equal(y_minimal, y_path, strict=True)
 
 
-class _TwoBytesAtATime:
-    """An object with ``read(n)`` that returns at most 2 bytes and ``seek`` that needs its
-    ``whence``: torchaudio 2.8 took such objects, and its own tests pass one."""
-
-    def __init__(self, data: bytes) -> None:
-        self._inner = io.BytesIO(data)
-
-    def read(self, n):
-        return self._inner.read(min(n, 2))
-
-    def seek(self, offset, whence):
-        return self._inner.seek(offset, whence)
-
-
-class _ReadOnly:
-    """``read(n)`` and nothing else, with no default ``n`` (an HTTP body, say)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._inner = io.BytesIO(data)
-
-    def read(self, n):
-        return self._inner.read(n)
-
-
 def _raw_file(path):
     return open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the test
 
 
 @pytest.mark.parametrize("kind", ["wav_pcm16", "flac_16", "ogg_vorbis", "mp3"])
-@pytest.mark.parametrize("wrap", [_TwoBytesAtATime, _ReadOnly, "raw"])
+@pytest.mark.parametrize("wrap", [TwoBytesAtATime, ReadOnly, "raw"])
 def test_file_objects_that_read_short_or_only_read_n(short_corpus, kind, wrap):
     """Short reads are not the end of the file, a read(n) that needs its n gets one, and the
     samples are libsndfile's from the path (SoundFile.read with no seek: librosa's read)."""

@@ -18,6 +18,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+from _file_objects import ReadOnly, TwoBytesAtATime
 
 from audiodecode.bench import synth
 
@@ -213,32 +214,8 @@ def test_file_objects_with_and_without_format(corpus, name, backend):
                 adta.info(corpus[name], backend=backend))
 
 
-class _Clogged:
-    """What torchaudio 2.8 took as a file object (its own tests use this one): ``read(n)``
-    that returns at most 2 bytes, ``seek`` that needs ``whence``."""
-
-    def __init__(self, data: bytes) -> None:
-        self._file = io.BytesIO(data)
-
-    def read(self, n):
-        return self._file.read(min(n, 2))
-
-    def seek(self, offset, whence):
-        return self._file.seek(offset, whence)
-
-
-class _Unseekable:
-    """A stream with ``read(n)`` and nothing else (torchaudio's tests wrap an HTTP body so)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._file = io.BytesIO(data)
-
-    def read(self, n):
-        return self._file.read(n)
-
-
 @pytest.mark.parametrize("name", ["wav_s16", "flac_24", "mp3", "vorbis"])
-@pytest.mark.parametrize("wrapper", [_Clogged, _Unseekable])
+@pytest.mark.parametrize("wrapper", [TwoBytesAtATime, ReadOnly])
 @pytest.mark.parametrize("backend", ["soundfile", "ffmpeg", None])
 def test_file_objects_with_read_n_only(corpus, name, wrapper, backend):
     path = corpus[name]
