@@ -12,8 +12,6 @@ if TYPE_CHECKING:
     from .._info import AudioInfo
 
 
-#: Size of the demo corpus ``audiodecode bench`` generates when given no paths.
-
 @dataclass(frozen=True)
 class FileEntry:
     """One file to benchmark; ``info`` is ``None`` when audiodecode cannot read its header."""
