@@ -13,6 +13,7 @@ files.
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
 import os
 import struct
 import zlib
@@ -25,6 +26,8 @@ import soundfile as sf
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 # libmp3lame's VBR quality is set through FFmpeg's global_quality in lambda units
 # (``ffmpeg -q:a 4`` multiplies by FF_QP2LAMBDA = 118 and sets the qscale flag).
@@ -119,27 +122,54 @@ def music_like(sample_rate: int, channels: int, seconds: float, seed: int) -> np
 _WRITTEN: dict[str, Path] = {}
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder for this run's tracks, one for every pytest-xdist worker of the run.
+
+    Each worker is a process of its own with a base temp folder of its own; their parent is
+    the run's (xdist's documented way to share session fixtures), so each track is encoded
+    once per run rather than once per worker.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "whole_tracks"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def write_tracks(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``.
 
     A track this process wrote before (into any folder) is not written again: its first path
-    is returned. The files are the same either way (seeded signal, same encoders). Tracks are
-    written on as many threads as there are cores: numpy, libsndfile and FFmpeg's encoders
-    release the GIL, and encoding is most of what a test run spends on these files.
+    is returned. Nor is one another process has written into ``folder`` (each track is
+    written under a lock, to a temporary name, then renamed). The files are the same either
+    way (seeded signal, same encoders). Tracks are written on as many threads as there are
+    cores: numpy, libsndfile and FFmpeg's encoders release the GIL, and encoding is most of
+    what a test run spends on these files.
     """
     wanted = [(seed, track) for seed, track in enumerate(TRACKS.values())
               if names is None or track.name in names]
     to_write = [(seed, track) for seed, track in wanted
                 if track.name not in _WRITTEN or not _WRITTEN[track.name].exists()]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        written = pool.map(lambda item: _write_track(folder, *item), to_write)
+        written = pool.map(lambda item: _write_once(folder, *item), to_write)
         for (_, track), path in zip(to_write, written, strict=True):
             _WRITTEN[track.name] = path
     return {track.name: _WRITTEN[track.name] for _, track in wanted}
 
 
-def _write_track(folder: Path, seed: int, track: Track) -> Path:
+def _write_once(folder: Path, seed: int, track: Track) -> Path:
     path = folder / f"{track.name}{track.suffix}"
+    with open(folder / f"{track.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not path.exists():
+            partial = path.with_name(f".{track.name}.{os.getpid()}{track.suffix}")
+            _write_track(partial, seed, track)
+            partial.rename(path)
+    return path
+
+
+def _write_track(path: Path, seed: int, track: Track) -> None:
     signal = music_like(track.sample_rate, track.channels, track.seconds, seed)
     if track.writer == "soundfile":
         _write_with_soundfile(path, track, signal)
@@ -147,7 +177,6 @@ def _write_track(folder: Path, seed: int, track: Track) -> Path:
         _encode_with_pyav(path, track, signal)
     if track.cover_art:
         _add_cover_art(path)
-    return path
 
 
 def _write_with_soundfile(path: Path, track: Track, signal: np.ndarray) -> None:

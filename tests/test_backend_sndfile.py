@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from _assert import assert_same_array
-from _whole_tracks import write_tracks
+from _whole_tracks import shared_folder, write_tracks
 
 import audiodecode
 from audiodecode._source import open_source
@@ -30,7 +30,7 @@ TRACKS = ["mp3_vbr_48k_mono", "mp3_sndfile_44k_stereo", "vorbis_44k_stereo",
 
 @pytest.fixture(scope="module")
 def tracks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_tracks(tmp_path_factory.mktemp("sndfile_tracks"), TRACKS)
+    return write_tracks(shared_folder(tmp_path_factory), TRACKS)
 
 
 def read_in_blocks(path: Path, block_frames: int, dtype: str, *, seek_after_read: bool = False,

@@ -23,7 +23,7 @@ import soundfile as sf
 from _assert import assert_same_array, assert_same_blocks, assert_same_load
 from _plain_pyav import as_loaded, plain_decode
 from _streams import stream_as_patched
-from _whole_tracks import TRACKS, write_tracks
+from _whole_tracks import TRACKS, shared_folder, write_tracks
 
 import audiodecode
 
@@ -44,7 +44,7 @@ if LIBROSA_MAJOR >= 1:
 
 @pytest.fixture(scope="module")
 def tracks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_tracks(tmp_path_factory.mktemp("whole_tracks"))
+    return write_tracks(shared_folder(tmp_path_factory))
 
 
 def assert_same_as_librosa(path: Any, expected_path: Path, **kwargs: Any) -> None:
