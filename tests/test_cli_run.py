@@ -67,6 +67,12 @@ def script(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# The tests of what a script sees (argv, exit code, traceback, -m) leave datasets unpatched:
+# importing it (pyarrow, pandas) costs each process seconds, and the default run above covers
+# it; the tests that are about what run patches keep it.
+LIBROSA_ONLY = {"AUDIODECODE_PATCH_DATASETS": "0"}
+
+
 def run(command: list[str], cwd: Path, **switches: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIODECODE_")}
     env.update(switches)
@@ -121,7 +127,8 @@ def test_a_switch_at_zero_leaves_its_library_alone(script):
 
 def test_verbose_says_what_was_patched(script):
     clip = str(script.with_name("clip.wav"))
-    result = run([*LAUNCHERS["console-script"], "-v", str(script), clip], cwd=script.parent)
+    result = run([*LAUNCHERS["console-script"], "-v", str(script), clip], cwd=script.parent,
+                 **LIBROSA_ONLY)
     assert result.returncode == 0, result.stderr
     assert "audiodecode: librosa" in result.stderr
     assert "now decode with audiodecode" in result.stderr
@@ -129,7 +136,8 @@ def test_verbose_says_what_was_patched(script):
 
 def test_exit_code_passes_through(script):
     clip = str(script.with_name("clip.wav"))
-    result = run([*LAUNCHERS["python -m"], str(script), clip, "--exit", "3"], cwd=script.parent)
+    result = run([*LAUNCHERS["python -m"], str(script), clip, "--exit", "3"], cwd=script.parent,
+                 **LIBROSA_ONLY)
     assert result.returncode == 3
     assert facts(result)["patched"] is True
 
@@ -138,7 +146,7 @@ def test_exception_traceback_is_the_scripts_own(script):
     clip = str(script.with_name("clip.wav"))
     direct = run([sys.executable, str(script), clip, "--raise"], cwd=script.parent)
     wrapped = run([*LAUNCHERS["console-script"], str(script), clip, "--raise"],
-                  cwd=script.parent)
+                  cwd=script.parent, **LIBROSA_ONLY)
     assert direct.returncode == wrapped.returncode == 1
     said, _, traceback = wrapped.stderr.partition("\n")
     assert said.startswith("audiodecode run: librosa")
@@ -151,7 +159,7 @@ def test_exception_traceback_is_the_scripts_own(script):
 def test_module_mode(script):
     clip = str(script.with_name("clip.wav"))
     result = run([*LAUNCHERS["console-script"], "-m", "pipeline", clip, "more"],
-                 cwd=script.parent)
+                 cwd=script.parent, **LIBROSA_ONLY)
     assert result.returncode == 0, result.stderr
     got = facts(result)
     assert got["argv"] == [clip, "more"]
@@ -163,11 +171,13 @@ def test_module_mode(script):
 
 
 def test_missing_script_or_module(tmp_path):
-    missing = run([*LAUNCHERS["console-script"], "no_such_script.py"], cwd=tmp_path)
+    missing = run([*LAUNCHERS["console-script"], "no_such_script.py"], cwd=tmp_path,
+                  **LIBROSA_ONLY)
     assert missing.returncode == 2  # as python's
     assert "can't open file" in missing.stderr
     assert "no_such_script.py" in missing.stderr
-    no_module = run([*LAUNCHERS["console-script"], "-m", "no_such_module"], cwd=tmp_path)
+    no_module = run([*LAUNCHERS["console-script"], "-m", "no_such_module"], cwd=tmp_path,
+                    **LIBROSA_ONLY)
     assert no_module.returncode == 1
     assert "No module named no_such_module" in no_module.stderr
 
