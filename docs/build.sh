@@ -13,9 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--no-examples" ]; then
-  # The build alone (what .ci/run asks for, after its test command has set up .venv).
-  echo "+ pip install -e '.[docs]'"
-  .venv/bin/python -m pip install -q -e '.[docs]'
+  # The build alone (what .ci/run asks for, after its test command has set up .venv and it has
+  # installed the docs extra: it runs mypy beside this build, so no pip may touch the venv).
+  if ! .venv/bin/python -c "import sphinx, myst_parser, numpydoc, pydata_sphinx_theme" \
+      2>/dev/null; then
+    echo "+ pip install -e '.[docs]'"
+    .venv/bin/python -m pip install -q -e '.[docs]'
+  fi
 else
   echo "+ pip install -e '.[docs,test]' 'torch==2.13.0'"
   .venv/bin/python -m pip install -q -e '.[docs,test]' 'torch==2.13.0'
