@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import info, load
+from .._api import info
+from .._load import load
 from ..errors import AudioDecodeError
 
 if TYPE_CHECKING:
