@@ -18,8 +18,9 @@ from typing import IO, TYPE_CHECKING, Any, Union
 from .errors import AudioDecodeError, NotRegularFileError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     import soundfile
-    from typing_extensions import Self
 
 #: What ``load``, ``stream``, ``info``... accept as their first argument.
 AudioSource = Union[

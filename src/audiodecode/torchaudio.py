@@ -541,7 +541,8 @@ def save(
         # torchaudio 2.8's soundfile backend wrote such files), FFmpeg scales them into
         # [-1, 1) by a power of two. An exact scaling, in FFmpeg's precision.
         real = np.float64 if subtype == "DOUBLE" else np.float32
-        data = data.astype(real) * real(2.0 ** (1 - 8 * data.dtype.itemsize))
+        unscaled: np.ndarray[Any, np.dtype[np.floating[Any]]] = data.astype(real)
+        data = unscaled * real(2.0 ** (1 - 8 * data.dtype.itemsize))
     if ext != "flac":
         options = {}  # the only level libsndfile sets that a CodecConfig names the same way
     if len(data) <= _WRITE_BLOCK:

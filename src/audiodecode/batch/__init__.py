@@ -42,7 +42,7 @@ from ._progress import progress_bar
 from ._scheduler import EAGER_FILES, GROUP, Failure, SkippedFilesWarning, run
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
     from .._source import AudioSource
 

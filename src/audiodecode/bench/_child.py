@@ -93,7 +93,7 @@ def _load_pyav(path: str, sr: float | None, mono: bool) -> tuple[Any, float]:
     import numpy as np
 
     # A bare decode loop, as a PyAV user writes it: no resampler, ``to_ndarray`` per frame.
-    chunks = []
+    chunks: list[np.ndarray[Any, np.dtype[Any]]] = []
     frame = None
     with av.open(path) as container:
         for frame in container.decode(audio=0):

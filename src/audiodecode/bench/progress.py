@@ -14,7 +14,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 #: Plain mode says what is running when nothing was printed for this long: one call can take
 #: seconds (librosa's first import, a child process importing it).

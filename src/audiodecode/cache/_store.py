@@ -121,8 +121,7 @@ from ._format import (
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
-
-    from typing_extensions import Self
+    from typing import Self
 
     from .._options import LoadOptions
     from .._source import AudioSource
