@@ -111,12 +111,12 @@ def isolated(calls: Sequence[tuple[Any, ...]], *,
     """Run ``(call, path, kwargs, as_bytes)`` calls (``call`` is ``"load"`` or ``"info"``),
     each in a forked child of one fresh process; for each, the exception's type, message and
     ``source`` (or the output's shape) and the child's peak RSS growth in bytes.
+    ``timeout`` bounds the whole run: a hang fails the test instead of stalling it.
 
     A fifth item, a path, is loaded (with the same ``kwargs``) before the peak is taken: a
     forked child faults in a decoder's code and tables as it first runs them (fork copies no
     page tables for mapped files), which is not what the measured file costs; FFmpeg 9's AAC
-    decoder adds 9 MiB so.
-    ``timeout`` bounds the whole run: a hang fails the test instead of stalling it."""
+    decoder adds 9 MiB so."""
     import audiodecode
 
     env = dict(os.environ)
