@@ -95,7 +95,7 @@ def test_local_wav_with_any_sizes_reads_or_raises_ours(channels, block_align, da
         except AudioDecodeError:
             return
         expected, _ = sf.read(path, dtype="float32", always_2d=True)
-        np.testing.assert_array_equal(np.atleast_2d(y), expected.T)
+        assert_same_array(np.atleast_2d(y), expected.T)
 
 
 def test_metadata_reads_no_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,7 +46,8 @@ SCRIPT = """
             "datasets_patched": audiodecode.compat.is_datasets_patched(),
             "shape": list(y.shape),
             "sr": sr,
-            "same_as_librosa": bool(np.array_equal(y, reference)),
+            "same_as_librosa": (y.dtype, y.shape, y.tobytes())
+                              == (reference.dtype, reference.shape, reference.tobytes()),
         }))
         if "--exit" in rest:
             sys.exit(int(rest[rest.index("--exit") + 1]))

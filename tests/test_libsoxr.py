@@ -78,7 +78,7 @@ def test_threads_get_the_samples_of_one_thread(resample):
         results = [y for part in pool.map(run, [range(k, 64, 4) for k in range(4)]) for y in part]
     order = [i for k in range(4) for i in range(k, 64, 4)]
     for i, y in zip(order, results, strict=True):
-        np.testing.assert_array_equal(y, expected[i])
+        assert_same_array(y, expected[i])
 
 
 @pytest.mark.parametrize(

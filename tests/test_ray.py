@@ -14,6 +14,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from _assert import assert_same_array
 
 from audiodecode.ray import DecodeBatch, list_audio_files, read_audio
 
@@ -97,7 +98,7 @@ def test_read_audio_on_a_directory_equals_load(ray_local, corpus: dict) -> None:
     assert sorted(rows) == sorted([*corpus["good"], corpus["broken"]])
     for path in corpus["good"]:
         expected, expected_sr = librosa.load(path, sr=16000)
-        np.testing.assert_array_equal(rows[path]["audio"], expected, strict=True)
+        assert_same_array(rows[path]["audio"], expected)
         assert rows[path]["sample_rate"] == expected_sr
         assert rows[path]["error"] is None
 
@@ -120,7 +121,7 @@ def test_read_audio_native_rate_multichannel(ray_local, corpus: dict) -> None:
         expected, expected_sr = librosa.load(
             path, sr=None, mono=False, offset=0.1, duration=0.25, dtype=np.float64
         )
-        np.testing.assert_array_equal(rows[path]["audio"], expected, strict=True)
+        assert_same_array(rows[path]["audio"], expected)
         assert rows[path]["sample_rate"] == expected_sr
 
 
@@ -146,7 +147,7 @@ def test_decode_batch_on_read_binary_files(ray_local, corpus: dict) -> None:
     assert len(rows) == len(corpus["good"])
     for row in rows:
         path = next(p for p in corpus["good"] if row["path"].endswith(os.path.basename(p)))
-        np.testing.assert_array_equal(row["audio"], librosa.load(path, sr=16000)[0], strict=True)
+        assert_same_array(row["audio"], librosa.load(path, sr=16000)[0])
 
 
 def test_decode_batch_keeps_the_other_columns(ray_local, corpus: dict) -> None:
@@ -155,9 +156,7 @@ def test_decode_batch_keeps_the_other_columns(ray_local, corpus: dict) -> None:
     rows = _rows_by_path(ds)
     for i, path in enumerate(corpus["good"]):
         assert rows[path]["label"] == i
-        np.testing.assert_array_equal(
-            rows[path]["audio"], librosa.load(path, sr=None)[0], strict=True
-        )
+        assert_same_array(rows[path]["audio"], librosa.load(path, sr=None)[0])
 
 
 def test_read_audio_through_fsspec(ray_local, corpus: dict) -> None:
@@ -168,7 +167,7 @@ def test_read_audio_through_fsspec(ray_local, corpus: dict) -> None:
     rows = _rows_by_path(read_audio(url, sr=16000))
     for path in corpus["good"]:
         row = rows["local://" + path]
-        np.testing.assert_array_equal(row["audio"], librosa.load(path, sr=16000)[0], strict=True)
+        assert_same_array(row["audio"], librosa.load(path, sr=16000)[0])
         assert row["error"] is None
 
 

@@ -16,6 +16,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from _assert import assert_same_array
 
 import audiodecode
 from audiodecode.batch import imap, load_batch
@@ -63,7 +64,7 @@ def test_load_a_memory_url_equals_librosa(on_disk_and_in_memory, sr: int | None)
     for local, url in on_disk_and_in_memory:
         y, rate = audiodecode.load(url, sr=sr, mono=False)
         expected, expected_rate = librosa.load(local, sr=sr, mono=False)
-        np.testing.assert_array_equal(y, expected, strict=True)
+        assert_same_array(y, expected)
         assert rate == expected_rate
 
 
@@ -98,7 +99,7 @@ def test_load_batch_over_memory_urls(on_disk_and_in_memory) -> None:
     results = load_batch(urls, workers=2, sr=16000)  # threads share this process's store
     for (y, rate), (local, _) in zip(results, on_disk_and_in_memory, strict=True):
         expected, expected_rate = librosa.load(local, sr=16000)
-        np.testing.assert_array_equal(y, expected, strict=True)
+        assert_same_array(y, expected)
         assert rate == expected_rate
 
 
@@ -199,7 +200,7 @@ def test_an_excerpt_of_a_long_remote_file_fetches_a_fraction(counting, fmt: str)
     assert y.shape == (8000,)
     with io.BytesIO(data) as whole:
         expected, _ = librosa.load(whole, sr=16000, offset=12.0, duration=0.5)
-    np.testing.assert_array_equal(y, expected, strict=True)
+    assert_same_array(y, expected)
     assert counting.fetched < len(data) / 10, f"fetched {counting.fetched} of {len(data)} bytes"
 
 
