@@ -117,11 +117,6 @@ def music_like(sample_rate: int, channels: int, seconds: float, seed: int) -> np
     return np.clip(signal, -1, 1).astype(np.float32)
 
 
-# Tracks already written by this process: a minute of MP3 takes seconds to encode, and several
-# test modules read the same tracks (they never write to them).
-_WRITTEN: dict[str, Path] = {}
-
-
 def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder for this run's tracks, one for every pytest-xdist worker of the run.
 
@@ -140,22 +135,18 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def write_tracks(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Write the tracks (all, or ``names``) into ``folder``; returns ``{name: path}``.
 
-    A track this process wrote before (into any folder) is not written again: its first path
-    is returned. Nor is one another process has written into ``folder`` (each track is
-    written under a lock, to a temporary name, then renamed). The files are the same either
-    way (seeded signal, same encoders). Tracks are written on as many threads as there are
-    cores: numpy, libsndfile and FFmpeg's encoders release the GIL, and encoding is most of
-    what a test run spends on these files.
+    A track already in ``folder`` (written by this process or another: each is written under
+    a lock, to a temporary name, then renamed) is not written again; a minute of MP3 takes
+    seconds to encode, and several test modules read the same tracks (they never write to
+    them). The files are the same either way (seeded signal, same encoders). Tracks are
+    written on as many threads as there are cores: numpy, libsndfile and FFmpeg's encoders
+    release the GIL, and encoding is most of what a test run spends on these files.
     """
     wanted = [(seed, track) for seed, track in enumerate(TRACKS.values())
               if names is None or track.name in names]
-    to_write = [(seed, track) for seed, track in wanted
-                if track.name not in _WRITTEN or not _WRITTEN[track.name].exists()]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        written = pool.map(lambda item: _write_once(folder, *item), to_write)
-        for (_, track), path in zip(to_write, written, strict=True):
-            _WRITTEN[track.name] = path
-    return {track.name: _WRITTEN[track.name] for _, track in wanted}
+        written = pool.map(lambda item: _write_once(folder, *item), wanted)
+        return {track.name: path for (_, track), path in zip(wanted, written, strict=True)}
 
 
 def _write_once(folder: Path, seed: int, track: Track) -> Path:
